@@ -1,0 +1,49 @@
+/* breachwatch: one program, subcommands in a table (see cli/cmd.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+
+static int cmd_help(int argc, char **argv);
+
+static const struct cmd commands[] = {
+    {"version", "version", cmd_version},
+    {"help", "help", cmd_help},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static int cmd_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("usage: breachwatch COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        printf("  breachwatch %s\n", commands[i].usage);
+    return 0;
+}
+
+int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("breachwatch %s\n", BW_VERSION);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cmd_help(0, NULL);
+        return 2;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(0, NULL);
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+        return cmd_help(0, NULL);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "breachwatch: unknown command '%s' (try 'breachwatch help')\n", argv[1]);
+    return 2;
+}
