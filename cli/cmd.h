@@ -5,7 +5,7 @@
 
 struct cmd {
     const char *name;
-    const char *usage;   /* one line, shown by `breachwatch help` */
+    const char *usage;                 /* one line, shown by `breachwatch help` */
     int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
 };
 

@@ -13,7 +13,7 @@ struct bw_buf {
     char *data; /* always NUL-terminated when cap > 0 */
     size_t len;
     size_t cap;
-    int oom;    /* sticky: an append failed; contents are truncated */
+    int oom; /* sticky: an append failed; contents are truncated */
 };
 
 void bw_buf_init(struct bw_buf *b);

@@ -8,22 +8,22 @@
 
 /* Keep in sync with docs/config.md. */
 const char *const config_sections[] = {
-    "home_net",   /* common: CIDRs that are internal */
-    "sensor_id",  /* common: name of this sensor in every event */
-    "state_dir",  /* common: where positions, spools, keys and evidence live */
-    "capture",    /* sensor/capture.c */
-    "decoder",    /* sensor/decode.c */
-    "flow",       /* sensor/flow.c */
-    "stream",     /* sensor/stream.c */
-    "app_layer",  /* sensor/app.c and parsers */
-    "logs",       /* sensor/logtail.c */
-    "pii",        /* sensor/pii.c */
-    "inventory",  /* sensor/inventory.c: path of inventory.yaml */
-    "geoip",      /* sensor/geo.c */
-    "detect",     /* sensor/detect.c and rules */
-    "outputs",    /* sensor/output-*.c */
-    "redis",      /* common/redis.c */
-    "responder",  /* responder/: path of responder.yaml */
+    "home_net",     /* common: CIDRs that are internal */
+    "sensor_id",    /* common: name of this sensor in every event */
+    "state_dir",    /* common: where positions, spools, keys and evidence live */
+    "capture",      /* sensor/capture.c */
+    "decoder",      /* sensor/decode.c */
+    "flow",         /* sensor/flow.c */
+    "stream",       /* sensor/stream.c */
+    "app_layer",    /* sensor/app.c and parsers */
+    "logs",         /* sensor/logtail.c */
+    "pii",          /* sensor/pii.c */
+    "inventory",    /* sensor/inventory.c: path of inventory.yaml */
+    "geoip",        /* sensor/geo.c */
+    "detect",       /* sensor/detect.c and rules */
+    "outputs",      /* sensor/output-*.c */
+    "redis",        /* common/redis.c */
+    "responder",    /* responder/: path of responder.yaml */
     "organisation", /* responder/notice.c: controller, DPO, contact */
     NULL,
 };

@@ -12,10 +12,10 @@
 
 struct bw_config {
     struct bw_ydoc doc;
-    char path[256];           /* "" when running on defaults */
-    char dir[256];            /* directory of the file, for relative paths */
+    char path[256]; /* "" when running on defaults */
+    char dir[256];  /* directory of the file, for relative paths */
     struct bw_cidr_set home_net;
-    char state_dir[256];      /* default ".state" under the current directory... see config.c */
+    char state_dir[256]; /* default ".state" under the current directory... see config.c */
     char sensor_id[64];
 };
 

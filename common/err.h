@@ -5,14 +5,14 @@
 
 #include <stddef.h>
 
-#define BW_WUR __attribute__((warn_unused_result))
+#define BW_WUR          __attribute__((warn_unused_result))
 #define BW_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 struct bw_err {
-    char msg[512];   /* human-readable, already prefixed with file:line:col when known */
-    char file[256];  /* file the error refers to, "" when none */
-    int line;        /* 1-based, 0 when unknown */
-    int col;         /* 1-based, 0 when unknown */
+    char msg[512];  /* human-readable, already prefixed with file:line:col when known */
+    char file[256]; /* file the error refers to, "" when none */
+    int line;       /* 1-based, 0 when unknown */
+    int col;        /* 1-based, 0 when unknown */
 };
 
 /* Clears an error report. */

@@ -13,10 +13,10 @@
 #define BW_JSON_MAX_DEPTH 32
 
 struct bw_json {
-    struct bw_buf *out;                 /* borrowed */
+    struct bw_buf *out; /* borrowed */
     int depth;
     uint8_t need_comma[BW_JSON_MAX_DEPTH];
-    int error;                          /* sticky: nesting overflow or out of memory */
+    int error; /* sticky: nesting overflow or out of memory */
 };
 
 /* Starts writing into `out` (appending). */

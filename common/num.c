@@ -46,8 +46,8 @@ int bw_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out, const ch
     int neg = (s[0] == '-');
     uint64_t mag;
     const char *why = NULL;
-    if (bw_parse_u64(s + neg, 0, neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, &mag,
-                     &why) != 0)
+    if (bw_parse_u64(s + neg, 0, neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, &mag, &why) !=
+        0)
         return fail(reason, why);
     int64_t v = neg ? (int64_t)(0 - mag) : (int64_t)mag;
     if (v < min)

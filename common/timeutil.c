@@ -69,8 +69,7 @@ int bw_time_parse(const char *s, int64_t *out_us)
 {
     int y, mo, d, h = 0, mi = 0, se = 0;
     const char *p = s;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-        digits(&p, 2, &d))
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31)
         return -1;

@@ -45,8 +45,7 @@ static int yl_err_mark(struct yload *yl, const yaml_mark_t *m, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return bw_err_setpos(yl->err, yl->doc->file, (int)m->line + 1, (int)m->column + 1, "%s",
-                         msg);
+    return bw_err_setpos(yl->err, yl->doc->file, (int)m->line + 1, (int)m->column + 1, "%s", msg);
 }
 
 static int yl_next(struct yload *yl, yaml_event_t *ev)
@@ -54,8 +53,7 @@ static int yl_next(struct yload *yl, yaml_event_t *ev)
     if (!yaml_parser_parse(&yl->parser, ev)) {
         const char *what = yl->parser.problem ? yl->parser.problem : "syntax error";
         if (yl->parser.context)
-            return yl_err_mark(yl, &yl->parser.problem_mark, "%s %s", what,
-                               yl->parser.context);
+            return yl_err_mark(yl, &yl->parser.problem_mark, "%s %s", what, yl->parser.context);
         return yl_err_mark(yl, &yl->parser.problem_mark, "%s", what);
     }
     return 0;
@@ -303,8 +301,8 @@ int bw_yget_str(const struct bw_ydoc *doc, const struct bw_ynode *node, const ch
     return 0;
 }
 
-int bw_yget_u64(const struct bw_ydoc *doc, const struct bw_ynode *node, uint64_t min,
-                uint64_t max, uint64_t *out, struct bw_err *err)
+int bw_yget_u64(const struct bw_ydoc *doc, const struct bw_ynode *node, uint64_t min, uint64_t max,
+                uint64_t *out, struct bw_err *err)
 {
     const char *why = NULL;
     if (bw_yexpect(doc, node, BW_Y_SCALAR, err) != 0)
@@ -315,8 +313,8 @@ int bw_yget_u64(const struct bw_ydoc *doc, const struct bw_ynode *node, uint64_t
     return 0;
 }
 
-int bw_yget_double(const struct bw_ydoc *doc, const struct bw_ynode *node, double min,
-                   double max, double *out, struct bw_err *err)
+int bw_yget_double(const struct bw_ydoc *doc, const struct bw_ynode *node, double min, double max,
+                   double *out, struct bw_err *err)
 {
     const char *why = NULL;
     if (bw_yexpect(doc, node, BW_Y_SCALAR, err) != 0)
@@ -372,15 +370,15 @@ static int yget_one_cidr(const struct bw_ydoc *doc, const struct bw_ynode *node,
     if (bw_yexpect(doc, node, BW_Y_SCALAR, err) != 0)
         return -1;
     if (bw_cidr_parse(node->str, &c, &why) != 0)
-        return bw_ynode_err(doc, node, err, "'%s': %s (expected an address or CIDR)",
-                            node->str, why);
+        return bw_ynode_err(doc, node, err, "'%s': %s (expected an address or CIDR)", node->str,
+                            why);
     if (bw_cidr_set_add(set, &c) != 0)
         return bw_ynode_err(doc, node, err, "out of memory");
     return 0;
 }
 
-int bw_yget_cidrs(const struct bw_ydoc *doc, const struct bw_ynode *node,
-                  struct bw_cidr_set *set, struct bw_err *err)
+int bw_yget_cidrs(const struct bw_ydoc *doc, const struct bw_ynode *node, struct bw_cidr_set *set,
+                  struct bw_err *err)
 {
     if (node != NULL && node->type == BW_Y_SEQ) {
         for (size_t i = 0; i < node->n; i++)

@@ -64,10 +64,10 @@ int bw_yexpect(const struct bw_ydoc *doc, const struct bw_ynode *node, enum bw_y
                struct bw_err *err) BW_WUR;
 int bw_yget_str(const struct bw_ydoc *doc, const struct bw_ynode *node, const char **out,
                 struct bw_err *err) BW_WUR;
-int bw_yget_u64(const struct bw_ydoc *doc, const struct bw_ynode *node, uint64_t min,
-                uint64_t max, uint64_t *out, struct bw_err *err) BW_WUR;
-int bw_yget_double(const struct bw_ydoc *doc, const struct bw_ynode *node, double min,
-                   double max, double *out, struct bw_err *err) BW_WUR;
+int bw_yget_u64(const struct bw_ydoc *doc, const struct bw_ynode *node, uint64_t min, uint64_t max,
+                uint64_t *out, struct bw_err *err) BW_WUR;
+int bw_yget_double(const struct bw_ydoc *doc, const struct bw_ynode *node, double min, double max,
+                   double *out, struct bw_err *err) BW_WUR;
 int bw_yget_bool(const struct bw_ydoc *doc, const struct bw_ynode *node, bool *out,
                  struct bw_err *err) BW_WUR;
 int bw_yget_duration_us(const struct bw_ydoc *doc, const struct bw_ynode *node, uint64_t *out,
@@ -75,7 +75,7 @@ int bw_yget_duration_us(const struct bw_ydoc *doc, const struct bw_ynode *node, 
 int bw_yget_size(const struct bw_ydoc *doc, const struct bw_ynode *node, uint64_t *out,
                  struct bw_err *err) BW_WUR;
 /* A scalar CIDR or a sequence of them, appended to `set`. */
-int bw_yget_cidrs(const struct bw_ydoc *doc, const struct bw_ynode *node,
-                  struct bw_cidr_set *set, struct bw_err *err) BW_WUR;
+int bw_yget_cidrs(const struct bw_ydoc *doc, const struct bw_ynode *node, struct bw_cidr_set *set,
+                  struct bw_err *err) BW_WUR;
 
 #endif
