@@ -26,6 +26,6 @@ int bw_buf_append(struct bw_buf *b, const void *data, size_t len);
 int bw_buf_putc(struct bw_buf *b, char c);
 int bw_buf_puts(struct bw_buf *b, const char *s);
 int bw_buf_printf(struct bw_buf *b, const char *fmt, ...) BW_PRINTF(2, 3);
-int bw_buf_vprintf(struct bw_buf *b, const char *fmt, va_list ap);
+int bw_buf_vprintf(struct bw_buf *b, const char *fmt, va_list ap) BW_PRINTF(2, 0);
 
 #endif
