@@ -264,21 +264,18 @@ static enum geo_field geo_read_org(MMDB_entry_s *entry, struct geo_result *out)
 	return out->asn_org[0] != '\0' ? GEO_FIELD_FOUND : GEO_FIELD_ABSENT;
 }
 
-/* Tally one field read: *FOUND when it gave a value, *ERRORS when bad. */
-static void geo_tally(enum geo_field f, int *found, int *errors)
-{
-	if (f == GEO_FIELD_FOUND)
-		*found = 1;
-	else if (f == GEO_FIELD_BAD)
-		(*errors)++;
-}
-
 /* Look SA up in DB and fill the fields of OUT that are still unknown.
- * Sets *FOUND when a field was filled; adds failed reads to *ERRORS. */
+ * Sets *FOUND when a field was filled; adds failed reads to *ERRORS. A
+ * record with any unreadable field is corrupt as a whole (libmaxminddb
+ * walks the whole map to find a key, so a broken value elsewhere in it shows
+ * up here): nothing of it is used. */
 static void geo_db_lookup(const struct geo_db *db, const struct sockaddr *sa,
 			  struct geo_result *out, int *found, int *errors)
 {
 	MMDB_lookup_result_s r;
+	struct geo_result rec;
+	enum geo_field fc = GEO_FIELD_ABSENT, fa = GEO_FIELD_ABSENT;
+	enum geo_field fo = GEO_FIELD_ABSENT;
 	int status = MMDB_SUCCESS;
 
 	/* An IPv4-only database knows nothing of IPv6: not an error. */
@@ -291,12 +288,26 @@ static void geo_db_lookup(const struct geo_db *db, const struct sockaddr *sa,
 	}
 	if (!r.found_entry)
 		return;
+	memset(&rec, 0, sizeof(rec));
 	if (out->country[0] == '\0')
-		geo_tally(geo_read_country(&r.entry, out), found, errors);
+		fc = geo_read_country(&r.entry, &rec);
 	if (out->asn == 0)
-		geo_tally(geo_read_asn(&r.entry, out), found, errors);
+		fa = geo_read_asn(&r.entry, &rec);
 	if (out->asn_org[0] == '\0')
-		geo_tally(geo_read_org(&r.entry, out), found, errors);
+		fo = geo_read_org(&r.entry, &rec);
+	if (fc == GEO_FIELD_BAD || fa == GEO_FIELD_BAD || fo == GEO_FIELD_BAD) {
+		(*errors)++;
+		return;
+	}
+	if (fc == GEO_FIELD_FOUND)
+		memcpy(out->country, rec.country, sizeof(out->country));
+	if (fa == GEO_FIELD_FOUND)
+		out->asn = rec.asn;
+	if (fo == GEO_FIELD_FOUND)
+		memcpy(out->asn_org, rec.asn_org, sizeof(out->asn_org));
+	if (fc == GEO_FIELD_FOUND || fa == GEO_FIELD_FOUND ||
+	    fo == GEO_FIELD_FOUND)
+		*found = 1;
 }
 
 int geo_lookup(const struct geo *g, const struct bw_addr *addr,

@@ -23,7 +23,8 @@ struct geo_result {
 };
 
 /* Counters since geo_new. hits + misses == lookups; errors counts database
- * reads that failed (corrupt tree or data, wrong types), and the lookup that
+ * reads that failed (corrupt tree or record, wrong types; such a record is
+ * ignored as a whole), and the lookup that
  * met them still counts as a hit or a miss. */
 struct geo_stats {
 	uint64_t lookups;
