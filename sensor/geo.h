@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-#include "err.h"
-#include "ipaddr.h"
+#include "common/err.h"
+#include "common/ipaddr.h"
 
 /* Longest autonomous system organisation kept, NUL included; longer names
  * are cut at a UTF-8 character boundary. */
@@ -17,9 +17,9 @@
 
 /* What the databases say about one address. Empty string / 0 = unknown. */
 struct geo_result {
-	char country[3];	  /* ISO 3166-1 alpha-2 of "country", e.g. "SE" */
-	uint32_t asn;		  /* autonomous_system_number */
-	char asn_org[GEO_ORG_MAX]; /* autonomous_system_organization */
+    char country[3];           /* ISO 3166-1 alpha-2 of "country", e.g. "SE" */
+    uint32_t asn;              /* autonomous_system_number */
+    char asn_org[GEO_ORG_MAX]; /* autonomous_system_organization */
 };
 
 /* Counters since geo_new. hits + misses == lookups; errors counts database
@@ -27,10 +27,10 @@ struct geo_result {
  * ignored as a whole), and the lookup that
  * met them still counts as a hit or a miss. */
 struct geo_stats {
-	uint64_t lookups;
-	uint64_t hits;	 /* at least one field known */
-	uint64_t misses; /* nothing known */
-	uint64_t errors;
+    uint64_t lookups;
+    uint64_t hits;   /* at least one field known */
+    uint64_t misses; /* nothing known */
+    uint64_t errors;
 };
 
 struct geo;
@@ -42,8 +42,7 @@ struct geo;
  * the combined file alone gives country and ASN. The files are memory-mapped
  * and must not be rewritten in place while open (replace them by rename).
  * Returns a handle the caller frees with geo_free, or NULL with ERR filled. */
-struct geo *geo_new(const char *country_db, const char *asn_db,
-		    struct bw_err *err) __attribute__((warn_unused_result));
+struct geo *geo_new(const char *country_db, const char *asn_db, struct bw_err *err) BW_WUR;
 
 /* Close the databases and free G. Accepts NULL. */
 void geo_free(struct geo *g);
@@ -53,8 +52,7 @@ void geo_free(struct geo *g);
  * formatting; safe to call from several threads on one handle. A corrupt
  * database or an unsupported family gives "unknown" and a counter, never a
  * crash. Returns 0 when at least one field is known, GEO_UNKNOWN otherwise. */
-int geo_lookup(const struct geo *g, const struct bw_addr *addr,
-	       struct geo_result *out);
+int geo_lookup(const struct geo *g, const struct bw_addr *addr, struct geo_result *out);
 
 /* Copy the counters of G into OUT. */
 void geo_get_stats(const struct geo *g, struct geo_stats *out);

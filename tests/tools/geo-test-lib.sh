@@ -7,14 +7,14 @@ checks=0
 
 # find_geo_lookup: set GEO_LOOKUP to the tests/tools/geo-lookup driver.
 find_geo_lookup() {
-	for c in "${GEO_LOOKUP:-}" "${BW_BUILD:-.}/tests/tools/geo-lookup" \
-		"${BW_BUILD:-.}/geo-lookup" "${BW_BUILD:-.}/tests/geo-lookup"; do
+	for c in "${GEO_LOOKUP:-}" "${BW_TOOLS:-.}/bwt-geo-lookup" "${BW_BUILD:-.}/tests/bwt-geo-lookup" \
+		"${BW_BUILD:-.}/tests/tools/geo-lookup"; do
 		if [ -n "$c" ] && [ -x "$c" ]; then
 			GEO_LOOKUP=$c
 			return 0
 		fi
 	done
-	echo "FAIL: geo-lookup driver not built (looked in \$BW_BUILD/tests/tools)" >&2
+	echo "FAIL: geo-lookup driver not built (bwt-geo-lookup in \$BW_TOOLS)" >&2
 	exit 1
 }
 
