@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/yaml-tree.h"
+
 /* At most two files: the country database and a separate ASN database. */
 #define GEO_MAX_DB 2
 
@@ -90,6 +92,58 @@ struct geo *geo_new(const char *country_db, const char *asn_db, struct bw_err *e
 fail:
     geo_free(g);
     return NULL;
+}
+
+/* Resolve the path in NODE (or DEF when NODE is NULL) against the
+ * configuration into OUT. Returns 0, or -1 with ERR filled. */
+static int geo_config_path(const struct bw_config *cfg, const struct bw_ynode *node,
+                           const char *def, char *out, size_t outlen, struct bw_err *err)
+{
+    const char *p = def;
+
+    if (node != NULL && bw_yget_str(&cfg->doc, node, &p, err) != 0)
+        return -1;
+    if (p[0] == '\0') {
+        out[0] = '\0';
+        return 0;
+    }
+    if (node == NULL && cfg->path[0] == '\0') {
+        /* No configuration file: the tree's own config/ folder. */
+        snprintf(out, outlen, "config/%s", p);
+    } else {
+        config_path(cfg, p, out, outlen);
+    }
+    if (strlen(out) + 1 >= outlen) {
+        if (node != NULL)
+            return bw_ynode_err(&cfg->doc, node, err, "geoip: path too long");
+        return bw_err_set(err, "geoip: path too long: %s", p);
+    }
+    return 0;
+}
+
+int geo_from_config(const struct bw_config *cfg, struct geo **out, struct bw_err *err)
+{
+    static const char *const keys[] = {"enabled", "country_db", "asn_db", NULL};
+    const struct bw_ynode *sec = config_section(cfg, "geoip");
+    const struct bw_ynode *n;
+    char country[4096], asn[4096];
+    bool enabled = true;
+
+    *out = NULL;
+    if (sec != NULL && bw_ymap_check_keys(&cfg->doc, sec, keys, err) != 0)
+        return -1;
+    n = sec != NULL ? bw_ymap_get(sec, "enabled") : NULL;
+    if (n != NULL && bw_yget_bool(&cfg->doc, n, &enabled, err) != 0)
+        return -1;
+    if (!enabled)
+        return 0;
+    if (geo_config_path(cfg, sec != NULL ? bw_ymap_get(sec, "country_db") : NULL, GEO_DEFAULT_DB,
+                        country, sizeof(country), err) != 0 ||
+        geo_config_path(cfg, sec != NULL ? bw_ymap_get(sec, "asn_db") : NULL, "", asn, sizeof(asn),
+                        err) != 0)
+        return -1;
+    *out = geo_new(country, asn, err);
+    return *out != NULL ? 0 : -1;
 }
 
 void geo_free(struct geo *g)

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "common/config.h"
 #include "common/err.h"
 #include "common/ipaddr.h"
 
@@ -43,6 +44,18 @@ struct geo;
  * and must not be rewritten in place while open (replace them by rename).
  * Returns a handle the caller frees with geo_free, or NULL with ERR filled. */
 struct geo *geo_new(const char *country_db, const char *asn_db, struct bw_err *err) BW_WUR;
+
+/* The database opened when the configuration names none: Breachwatch's
+ * own, beside the configuration file (or under ./config without one). */
+#define GEO_DEFAULT_DB "geoip/breachwatch-geo.mmdb"
+
+/* Open the databases named by the `geoip` section of CFG: `enabled` (bool,
+ * default true), `country_db` (default GEO_DEFAULT_DB), `asn_db` (default
+ * none; "" = none). Relative paths are relative to the configuration file.
+ * Returns 0 with *OUT the handle (the caller frees it), 0 with *OUT NULL
+ * when enrichment is disabled, or -1 with ERR filled (file:line:col for a
+ * bad key or value, the path for a file that does not open). */
+int geo_from_config(const struct bw_config *cfg, struct geo **out, struct bw_err *err) BW_WUR;
 
 /* Close the databases and free G. Accepts NULL. */
 void geo_free(struct geo *g);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <maxminddb.h>
 
+#include "common/config.h"
 #include "sensor/geo.h"
 
 /* The database path, from $BW_SRC or the build's BW_SOURCE_DIR. */
@@ -103,7 +104,8 @@ static int group_setup(void **state)
     if (src == NULL || src[0] == '\0')
         src = ".";
     snprintf(db_path, sizeof(db_path), "%s/config/geoip/breachwatch-geo.mmdb", src);
-    return 0;
+    /* The default database path is relative to the working directory. */
+    return chdir(src);
 }
 
 /* Open the database for one test. */
@@ -323,6 +325,85 @@ static void test_open_errors(void **state)
     geo_free(NULL);
 }
 
+/* Write TEXT as DIR/breachwatch.yaml and load it into CFG. */
+static void load_config(struct bw_config *cfg, const char *dir, const char *text)
+{
+    char path[512];
+    struct bw_err err;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/breachwatch.yaml", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(config_load(cfg, path, &err), 0);
+}
+
+/* The geoip section: defaults, explicit paths, disabling, bad keys. */
+static void test_config(void **state)
+{
+    char dir[] = "/tmp/test_geo_cfg_XXXXXX";
+    char text[2 * sizeof(db_path) + 64], path[512];
+    struct bw_config cfg;
+    struct bw_err err;
+    struct geo *g = NULL;
+    struct geo_result res;
+    struct bw_addr a;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    memset(&err, 0, sizeof(err));
+    addr_from("89.160.20.112", &a);
+
+    /* No configuration file: ./config/geoip/breachwatch-geo.mmdb. */
+    assert_int_equal(config_load(&cfg, NULL, &err), 0);
+    assert_int_equal(geo_from_config(&cfg, &g, &err), 0);
+    assert_non_null(g);
+    assert_int_equal(geo_lookup(g, &a, &res), 0);
+    assert_string_equal(res.country, "SE");
+    geo_free(g);
+    config_fini(&cfg);
+
+    /* Absolute country_db, the same file as asn_db. */
+    snprintf(text, sizeof(text), "geoip:\n  country_db: %s\n  asn_db: %s\n", db_path, db_path);
+    load_config(&cfg, dir, text);
+    assert_int_equal(geo_from_config(&cfg, &g, &err), 0);
+    assert_int_equal(geo_lookup(g, &a, &res), 0);
+    assert_int_equal(res.asn, 29518);
+    geo_free(g);
+    config_fini(&cfg);
+
+    /* A section without country_db looks beside the configuration file. */
+    load_config(&cfg, dir, "geoip:\n  asn_db: \"\"\n");
+    assert_int_equal(geo_from_config(&cfg, &g, &err), -1);
+    assert_null(g);
+    assert_non_null(strstr(err.msg, dir));
+    assert_non_null(strstr(err.msg, "geoip/breachwatch-geo.mmdb"));
+    config_fini(&cfg);
+
+    load_config(&cfg, dir, "geoip:\n  enabled: false\n  country_db: /nonexistent\n");
+    assert_int_equal(geo_from_config(&cfg, &g, &err), 0);
+    assert_null(g);
+    config_fini(&cfg);
+
+    load_config(&cfg, dir, "geoip:\n  country_db: x.mmdb\n  city_db: y.mmdb\n");
+    assert_int_equal(geo_from_config(&cfg, &g, &err), -1);
+    assert_non_null(strstr(err.msg, "breachwatch.yaml:3:"));
+    assert_non_null(strstr(err.msg, "city_db"));
+    config_fini(&cfg);
+
+    load_config(&cfg, dir, "geoip:\n  enabled: maybe\n");
+    assert_int_equal(geo_from_config(&cfg, &g, &err), -1);
+    assert_non_null(strstr(err.msg, "breachwatch.yaml:2:"));
+    config_fini(&cfg);
+
+    snprintf(path, sizeof(path), "%s/breachwatch.yaml", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stats, setup_geo, teardown_geo),
         cmocka_unit_test(test_asn_db_only),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_config),
     };
 
     return cmocka_run_group_tests(tests, group_setup, NULL);
