@@ -103,7 +103,7 @@ for f in "$G"/bad-data/*.mmdb; do
 	errors=$(printf '%s\n' "$out" | sed -n 's/^stats .* errors=\([0-9]*\)$/\1/p')
 	unknown=$(printf '%s\n' "$out" | grep -c ' rc=1$')
 	echo "ok: $name: opened, $unknown unknown, $errors errors"
-	if [ "$st" -ne 0 ] || { [ "${errors:-0}" -eq 0 ] && [ "$unknown" -ne "$(echo $BADADDRS | wc -w)" ]; }; then
+	if [ "$st" -ne 0 ] || { [ "${errors:-0}" -eq 0 ] && [ "$unknown" -ne "$(echo "$BADADDRS" | wc -w)" ]; }; then
 		echo "FAIL: $name: opened and gave data without errors" >&2
 		fails=$((fails + 1))
 	fi
@@ -128,6 +128,11 @@ try:
     caps = json.load(open(sys.argv[2]))
 except OSError:
     caps = []
+# Entries {"address", "country", "asn"} say what the capture expects: check
+# our database against that claim too ("=" lines), then against MaxMind.
+for e in caps if isinstance(caps, list) else []:
+    if isinstance(e, dict) and "address" in e:
+        print("=", e["address"], e.get("country") or "", e.get("asn") or 0)
 def walk(v):
     if isinstance(v, str):
         try:
@@ -145,8 +150,14 @@ for a in sorted(set(walk(caps))):
     print(a, "?")
 PY
 )
-while read -r ip asn; do
+while read -r ip asn claim_cc claim_asn; do
 	[ -n "$ip" ] || continue
+	if [ "$ip" = "=" ]; then
+		# "= ADDR COUNTRY ASN" from pcaps/geo-addresses.json.
+		expect "$asn (geo-addresses.json) in ours" "$(lookup "$OURS" "$asn" | cut -d'|' -f1,2)" \
+			"$claim_cc|$claim_asn"
+		continue
+	fi
 	want=$(lookup "$COUNTRY" "$ip" | cut -d'|' -f1)
 	got=$(lookup "$OURS" "$ip" | cut -d'|' -f1)
 	if [ "$asn" = "?" ] && [ -z "$want" ]; then
