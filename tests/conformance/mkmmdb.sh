@@ -16,6 +16,7 @@ SRC=${BW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/tools/geo-test-lib.sh"
 find_geo_lookup
 MK=$SRC/tools/mkmmdb.py
+export PYTHONDONTWRITEBYTECODE=1 # keep the source tree clean
 T=$(mktemp -d "${TMPDIR:-/tmp}/mkmmdb.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 
