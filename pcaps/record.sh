@@ -11,7 +11,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${BWREC_OUT:-$HERE}
 PY=/usr/bin/python3
-PKGS="postgresql-15 mariadb-server mariadb-client nginx dnsmasq-base tcpdump tcpreplay tshark openssl python3 curl ethtool iproute2"
+PKGS="postgresql-15 mariadb-server mariadb-client nginx dnsmasq-base tcpdump tcpreplay tshark openssl python3 curl ethtool iproute2 procps util-linux"
 PGBIN=/usr/lib/postgresql/15/bin
 export TZ=UTC LC_ALL=C.UTF-8
 
