@@ -848,6 +848,14 @@ static void test_config(void **state)
     assert_int_equal(load_cfg("decoder:\n  defrag_max_trackers: 0\n", &dc, &err), -1);
     assert_int_equal(load_cfg("decoder:\n  defrag_memcap: 1kb\n", &dc, &err), -1);
     assert_int_equal(load_cfg("decoder: 5\n", &dc, &err), -1);
+    /* The shipped file loads and states the defaults. */
+    struct bw_config cfg;
+    assert_int_equal(config_load(&cfg, "config/breachwatch.yaml", &err), 0);
+    assert_int_equal(decode_config_load(&dc, &cfg, &err), 0);
+    config_fini(&cfg);
+    assert_int_equal(dc.defrag_memcap, 32u << 20);
+    assert_int_equal(dc.defrag_timeout_us, 60000000);
+    assert_int_equal(dc.defrag_max_trackers, 65536);
 }
 
 int main(void)
