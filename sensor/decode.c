@@ -176,7 +176,11 @@ int decode_packet(struct decoder *d, int dlt, const uint8_t *data, uint32_t capl
         r = dec_event(d, p, DEC_LINK_UNSUPPORTED);
         break;
     }
-    if (r == 0 && p->event != DEC_EVENT_MAX && !(p->flags & PKT_FRAGMENT))
-        d->stats.invalid++;
+    if (r == 0 && !(p->flags & PKT_FRAGMENT)) {
+        /* Nothing of an invalid packet is to be trusted downstream. */
+        p->flags &= ~(PKT_HAS_IP | PKT_HAS_L4);
+        if (p->event != DEC_EVENT_MAX)
+            d->stats.invalid++;
+    }
     return r;
 }

@@ -70,7 +70,10 @@ void decoder_fini(struct decoder *d);
  * without output (a fragment held for reassembly, a non-IP frame, or a malformed
  * frame: see p->event and d->stats.events). A fragment that completes a datagram
  * yields the reassembled packet, whose bytes live in the decoder until the next
- * call. Never fails otherwise. */
+ * call. Never fails otherwise. On 1, PKT_HAS_IP is set, and PKT_HAS_L4 for
+ * TCP/UDP/ICMP/ICMPv6 (other IP protocols pass with addresses and proto only);
+ * on 0 for an invalid frame, PKT_HAS_IP/PKT_HAS_L4 are clear. Frames without IP
+ * are counted in stats.non_ip, invalid ones in stats.invalid (docs/decoding.md). */
 int decode_packet(struct decoder *d, int dlt, const uint8_t *data, uint32_t caplen,
                   uint32_t wirelen, int64_t ts_us, struct bw_packet *p);
 

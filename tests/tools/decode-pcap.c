@@ -69,7 +69,6 @@ static int bench(const char *path, long passes)
     return 0;
 }
 
-
 int main(int argc, char **argv)
 {
     char ebuf[PCAP_ERRBUF_SIZE];
