@@ -29,6 +29,7 @@
     X(IPV6_EXTHDR_MALFORMED, "ipv6.exthdr_malformed")                                              \
     X(IPV6_EXTHDR_TOO_MANY, "ipv6.exthdr_too_many")                                                \
     X(FRAG_OVERLAP, "frag.overlap")                                                                \
+    X(FRAG_OVERLAP_DIFFERENT, "frag.overlap_different")                                            \
     X(FRAG_TOO_LARGE, "frag.too_large")                                                            \
     X(FRAG_MEMCAP, "frag.memcap")                                                                  \
     X(FRAG_TIMEOUT, "frag.timeout")                                                                \
