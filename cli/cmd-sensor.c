@@ -31,8 +31,8 @@ struct sensor_run {
     int64_t next_stats_us;
 };
 
-static void run_packet(void *ctx, int dlt, const uint8_t *data, uint32_t caplen,
-                       uint32_t wirelen, int64_t ts_us)
+static void run_packet(void *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+                       int64_t ts_us)
 {
     struct sensor_run *r = ctx;
     worker_packet(r->w, dlt, data, caplen, wirelen, ts_us);
@@ -64,8 +64,8 @@ static void usage(void)
 
 /* outputs.eve (path) and outputs.stats_interval; the rest of `outputs` belongs
  * to the output modules. */
-static int load_outputs(const struct bw_config *conf, char *eve, size_t evelen,
-                        uint64_t *interval, struct bw_err *err)
+static int load_outputs(const struct bw_config *conf, char *eve, size_t evelen, uint64_t *interval,
+                        struct bw_err *err)
 {
     const struct bw_ynode *out = config_section(conf, "outputs"), *n;
     const char *s;
@@ -91,12 +91,16 @@ int cmd_sensor(int argc, char **argv)
 {
     enum { OPT_LOG = 256, OPT_EVE, OPT_REDIS, OPT_RULES, OPT_FILTER, OPT_USER };
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"read", required_argument, NULL, 'r'},
-        {"interface", required_argument, NULL, 'i'}, {"log", required_argument, NULL, OPT_LOG},
-        {"eve", required_argument, NULL, OPT_EVE}, {"redis", required_argument, NULL, OPT_REDIS},
+        {"config", required_argument, NULL, 'c'},
+        {"read", required_argument, NULL, 'r'},
+        {"interface", required_argument, NULL, 'i'},
+        {"log", required_argument, NULL, OPT_LOG},
+        {"eve", required_argument, NULL, OPT_EVE},
+        {"redis", required_argument, NULL, OPT_REDIS},
         {"rules", required_argument, NULL, OPT_RULES},
         {"filter", required_argument, NULL, OPT_FILTER},
-        {"user", required_argument, NULL, OPT_USER}, {"help", no_argument, NULL, 'h'},
+        {"user", required_argument, NULL, OPT_USER},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_file = NULL, *eve_opt = NULL, *filter = NULL, *user = NULL;

@@ -17,8 +17,8 @@
 #include "common/timeutil.h"
 
 #define CAPTURE_MAX_SOURCES 64
-#define CAPTURE_POLL_MS 100
-#define CAPTURE_BURST 256
+#define CAPTURE_POLL_MS     100
+#define CAPTURE_BURST       256
 
 struct capture_source {
     pcap_t *p;
@@ -47,8 +47,7 @@ void capture_config_defaults(struct capture_config *cfg)
 int capture_config_load(struct capture_config *cfg, const struct bw_config *conf,
                         struct bw_err *err)
 {
-    static const char *const keys[] = {"snaplen", "buffer_size", "promisc", "filter", "user",
-                                       NULL};
+    static const char *const keys[] = {"snaplen", "buffer_size", "promisc", "filter", "user", NULL};
     capture_config_defaults(cfg);
     const struct bw_ynode *sec = conf ? config_section(conf, "capture") : NULL;
     if (sec == NULL)
@@ -226,8 +225,7 @@ static void on_pcap(u_char *user, const struct pcap_pkthdr *h, const u_char *dat
     struct dispatch_ctx *d = (struct dispatch_ctx *)user;
     d->c->stats.packets++;
     d->c->stats.bytes += h->len;
-    d->fn(d->ctx, d->dlt, data, h->caplen, h->len,
-          (int64_t)h->ts.tv_sec * BW_USEC + h->ts.tv_usec);
+    d->fn(d->ctx, d->dlt, data, h->caplen, h->len, (int64_t)h->ts.tv_sec * BW_USEC + h->ts.tv_usec);
 }
 
 static int run_files(struct capture *c, capture_packet_fn on_packet, void *ctx,
@@ -298,8 +296,8 @@ static int run_live(struct capture *c, capture_packet_fn on_packet, capture_tick
     return rc;
 }
 
-int capture_run(struct capture *c, capture_packet_fn on_packet, capture_tick_fn on_tick,
-                void *ctx, const volatile sig_atomic_t *stop, struct bw_err *err)
+int capture_run(struct capture *c, capture_packet_fn on_packet, capture_tick_fn on_tick, void *ctx,
+                const volatile sig_atomic_t *stop, struct bw_err *err)
 {
     if (c->live)
         return run_live(c, on_packet, on_tick, ctx, stop, err);

@@ -14,19 +14,19 @@
 struct bw_config;
 
 struct capture_config {
-    int snaplen;           /* bytes captured per packet; default 65535 */
-    uint64_t buffer_size;  /* kernel ring per interface, bytes; default 16 MiB */
-    int promisc;           /* default 1 */
-    char filter[1024];     /* BPF expression applied to every source; "" = none */
-    char user[64];         /* user to switch to after opening captures; "" = stay */
+    int snaplen;          /* bytes captured per packet; default 65535 */
+    uint64_t buffer_size; /* kernel ring per interface, bytes; default 16 MiB */
+    int promisc;          /* default 1 */
+    char filter[1024];    /* BPF expression applied to every source; "" = none */
+    char user[64];        /* user to switch to after opening captures; "" = stay */
 };
 
 struct capture_stats {
-    uint64_t packets, bytes;      /* packets handed on, and their wire bytes */
-    uint64_t kernel_drops;        /* pcap_stats ps_drop, summed over interfaces */
-    uint64_t kernel_ifdrops;      /* pcap_stats ps_ifdrop, summed */
-    uint64_t file_errors;         /* capture files that could not be opened or read to the end */
-    uint64_t sources;             /* files or interfaces opened */
+    uint64_t packets, bytes; /* packets handed on, and their wire bytes */
+    uint64_t kernel_drops;   /* pcap_stats ps_drop, summed over interfaces */
+    uint64_t kernel_ifdrops; /* pcap_stats ps_ifdrop, summed */
+    uint64_t file_errors;    /* capture files that could not be opened or read to the end */
+    uint64_t sources;        /* files or interfaces opened */
 };
 
 /* One packet: bytes borrowed for the call; ts_us is the packet's own time. */
@@ -60,8 +60,8 @@ int capture_is_live(const struct capture *c);
  * calling on_packet per packet and, live, on_tick periodically. A read error
  * in a file is reported ("FILE: error"), counted, and the next file is read.
  * Returns 0, or -1 when a live interface failed (err set). */
-int capture_run(struct capture *c, capture_packet_fn on_packet, capture_tick_fn on_tick,
-                void *ctx, const volatile sig_atomic_t *stop, struct bw_err *err);
+int capture_run(struct capture *c, capture_packet_fn on_packet, capture_tick_fn on_tick, void *ctx,
+                const volatile sig_atomic_t *stop, struct bw_err *err);
 
 /* Current counters; kernel drops are queried from libpcap for live handles. */
 void capture_get_stats(struct capture *c, struct capture_stats *out);

@@ -157,8 +157,8 @@ static int decode_ipv6(struct decoder *d, struct bw_packet *p, struct bw_cursor 
     uint8_t nh, hlim, a[16], b[16];
     d->stats.ipv6++;
     p->l3 = bw_cur_ptr(c);
-    if (bw_cur_be32(c, &vtf) || bw_cur_be16(c, &plen) || bw_cur_u8(c, &nh) ||
-        bw_cur_u8(c, &hlim) || bw_cur_copy(c, a, 16) || bw_cur_copy(c, b, 16))
+    if (bw_cur_be32(c, &vtf) || bw_cur_be16(c, &plen) || bw_cur_u8(c, &nh) || bw_cur_u8(c, &hlim) ||
+        bw_cur_copy(c, a, 16) || bw_cur_copy(c, b, 16))
         return ev(d, p, DEC_IPV6_TRUNCATED);
     if ((vtf >> 28) != 6)
         return ev(d, p, DEC_IPV6_BAD_VERSION);

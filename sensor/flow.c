@@ -92,8 +92,7 @@ struct flow_table *flow_table_new(const struct flow_config *cfg, flow_end_fn on_
     t->pool = calloc(n, sizeof(struct flow));
     t->buckets = calloc(buckets, sizeof(struct flow *));
     if (t->pool == NULL || t->buckets == NULL) {
-        bw_err_set(err, "flow table: cannot allocate %llu flows",
-                   (unsigned long long)n);
+        bw_err_set(err, "flow table: cannot allocate %llu flows", (unsigned long long)n);
         free(t->pool);
         free(t->buckets);
         free(t);
@@ -117,8 +116,7 @@ struct flow_table *flow_table_new(const struct flow_config *cfg, flow_end_fn on_
 
 /* ---- keys and hashing ---- */
 
-static int endpoint_cmp(const struct bw_addr *a, uint16_t ap, const struct bw_addr *b,
-                        uint16_t bp)
+static int endpoint_cmp(const struct bw_addr *a, uint16_t ap, const struct bw_addr *b, uint16_t bp)
 {
     int c = bw_addr_cmp(a, b);
     if (c != 0)
@@ -185,8 +183,8 @@ uint32_t flow_key_hash(const struct flow_key *k)
  * use the code as the "destination port" (community-id-spec). */
 static int icmp_counterpart(int v6, uint8_t type, uint8_t *out)
 {
-    static const uint8_t v4[][2] = {{8, 0}, {0, 8}, {13, 14}, {14, 13}, {15, 16},
-                                    {16, 15}, {10, 9}, {9, 10}, {17, 18}, {18, 17}};
+    static const uint8_t v4[][2] = {{8, 0},   {0, 8},  {13, 14}, {14, 13}, {15, 16},
+                                    {16, 15}, {10, 9}, {9, 10},  {17, 18}, {18, 17}};
     static const uint8_t v6map[][2] = {{128, 129}, {129, 128}, {130, 131}, {131, 130},
                                        {133, 134}, {134, 133}, {135, 136}, {136, 135},
                                        {139, 140}, {140, 139}, {144, 145}, {145, 144}};
@@ -338,8 +336,8 @@ static struct flow *flow_oldest(struct flow_table *t)
 
 /* ---- per packet ---- */
 
-static void flow_init(struct flow_table *t, struct flow *f, const struct flow_key *k,
-                      uint32_t hash, const struct bw_packet *p)
+static void flow_init(struct flow_table *t, struct flow *f, const struct flow_key *k, uint32_t hash,
+                      const struct bw_packet *p)
 {
     f->key = *k;
     f->hash = hash;
@@ -364,8 +362,8 @@ static void flow_init(struct flow_table *t, struct flow *f, const struct flow_ke
         f->tcp_state = FLOW_TCP_ESTABLISHED; /* picked up midstream */
     if (p->proto == IPPROTO_TCP && swap)
         f->tcp_state = FLOW_TCP_SYN_RECV;
-    flow_community_id((uint16_t)t->cfg.community_id_seed, &f->cli, &f->srv, f->proto,
-                      f->cport, f->sport, f->community_id);
+    flow_community_id((uint16_t)t->cfg.community_id_seed, &f->cli, &f->srv, f->proto, f->cport,
+                      f->sport, f->community_id);
     /* flow_id: stable for a key and start time, kept below 2^53 so that JSON
      * readers using doubles keep every digit. */
     uint64_t id = mix64(key_hash64(k) ^ mix64((uint64_t)p->ts_us)) & ((1ull << 53) - 1);
@@ -579,8 +577,8 @@ int flow_config_load(struct flow_config *cfg, const struct bw_config *conf, stru
         return 0;
     if (bw_yexpect(doc, to, BW_Y_MAP, err) || bw_ymap_check_keys(doc, to, tkeys, err))
         return -1;
-    uint64_t *dst[] = {&cfg->timeout_new_us,  &cfg->timeout_est_us,  &cfg->timeout_closed_us,
-                       &cfg->timeout_udp_us,  &cfg->timeout_icmp_us, &cfg->timeout_other_us};
+    uint64_t *dst[] = {&cfg->timeout_new_us, &cfg->timeout_est_us,  &cfg->timeout_closed_us,
+                       &cfg->timeout_udp_us, &cfg->timeout_icmp_us, &cfg->timeout_other_us};
     for (int i = 0; tkeys[i] != NULL; i++)
         if ((n = bw_ymap_get(to, tkeys[i])) && bw_yget_duration_us(doc, n, dst[i], err))
             return -1;

@@ -20,8 +20,7 @@ void worker_config_defaults(struct worker_config *cfg)
     cfg->flow_events = 1;
 }
 
-int worker_config_load(struct worker_config *cfg, const struct bw_config *conf,
-                       struct bw_err *err)
+int worker_config_load(struct worker_config *cfg, const struct bw_config *conf, struct bw_err *err)
 {
     worker_config_defaults(cfg);
     if (flow_config_load(&cfg->flow, conf, err) != 0)
@@ -98,8 +97,7 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why)
         write_flow_event(w, f, why);
 }
 
-struct worker *worker_new(const struct worker_config *cfg, struct eve_out *eve,
-                          struct bw_err *err)
+struct worker *worker_new(const struct worker_config *cfg, struct eve_out *eve, struct bw_err *err)
 {
     struct worker *w = calloc(1, sizeof(*w));
     if (w == NULL) {

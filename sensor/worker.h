@@ -24,8 +24,8 @@ struct worker_config {
 };
 
 struct worker_stats {
-    uint64_t packets;     /* frames offered */
-    uint64_t no_flow;     /* decoded packets that got no flow (not IP) */
+    uint64_t packets; /* frames offered */
+    uint64_t no_flow; /* decoded packets that got no flow (not IP) */
 };
 
 struct worker {
@@ -33,10 +33,10 @@ struct worker {
     struct decoder dec;
     struct flow_table *flows;
     struct stream_engine *stream;
-    struct eve_out *eve;     /* borrowed */
-    struct app_ctx tmpl;     /* handed to the stream stage with every packet */
+    struct eve_out *eve; /* borrowed */
+    struct app_ctx tmpl; /* handed to the stream stage with every packet */
     struct worker_stats stats;
-    int64_t last_ts_us;      /* newest packet time seen */
+    int64_t last_ts_us; /* newest packet time seen */
     int64_t last_tick_us;
     int dec_ok;
 };
@@ -49,8 +49,7 @@ int worker_config_load(struct worker_config *cfg, const struct bw_config *conf,
 
 /* Creates a worker writing events to `eve` (borrowed; may be NULL).
  * Returns NULL with err. */
-struct worker *worker_new(const struct worker_config *cfg, struct eve_out *eve,
-                          struct bw_err *err);
+struct worker *worker_new(const struct worker_config *cfg, struct eve_out *eve, struct bw_err *err);
 /* Ends every flow (reason shutdown, writing their events), then frees.
  * Accepts NULL. */
 void worker_free(struct worker *w);

@@ -43,7 +43,9 @@ pids+=($!)
 ip netns exec $A tcpdump -i $VA -U -n -w "$tmp/td.pcap" 2>"$tmp/td.err" &
 tdpid=$!
 pids+=($tdpid)
-ip netns exec $A "$BW_BIN" sensor -i $VA --eve "$tmp/eve.json" 2>"$tmp/sensor.err" &
+# --user: the sensor gives up root once the capture handle and the EVE file
+# are open (checked below through /proc).
+ip netns exec $A "$BW_BIN" sensor -i $VA --user nobody --eve "$tmp/eve.json" 2>"$tmp/sensor.err" &
 spid=$!
 pids+=($spid)
 for _ in $(seq 50); do
@@ -57,6 +59,9 @@ for _ in $(seq 50); do
 done
 sleep 0.5 # the sensor is capturing (its handle was activated before we got here)
 kill -0 $spid || { cat "$tmp/sensor.err"; fail "sensor did not start"; }
+nobody=$(id -u nobody)
+read -r _ ruid euid suid _ < <(grep '^Uid:' /proc/$spid/status)
+[ "$ruid $euid $suid" = "$nobody $nobody $nobody" ] || fail "sensor still has uid $ruid/$euid/$suid"
 for _ in 1 2 3 4 5; do
   ip netns exec $A curl -s -o "$tmp/got.bin" http://10.99.1.2:8080/file.bin
   cmp -s "$tmp/got.bin" "$tmp/www/file.bin" || fail "download differs"

@@ -14,7 +14,7 @@
 #include "sensor/flow.h"
 
 #define SEC 1000000LL
-#define T0 (1700000000LL * SEC)
+#define T0  (1700000000LL * SEC)
 
 struct ended {
     int n;
