@@ -108,7 +108,7 @@ struct worker *worker_new(const struct worker_config *cfg, struct eve_out *eve, 
     w->eve = eve;
     w->tmpl.eve = eve;
     w->last_ts_us = INT64_MIN;
-    w->last_tick_us = INT64_MIN;
+    w->last_tick_us = 0;
     if (decoder_init(&w->dec, &cfg->decode, err) != 0)
         goto fail;
     w->dec_ok = 1;
@@ -145,8 +145,20 @@ void worker_set_access_sink(struct worker *w, const struct access_sink *sink)
     w->tmpl.access = sink;
 }
 
+/* Packet times come from untrusted files: keep them in [0, 2^52] us (year
+ * 2112) so that every difference taken later fits in an int64_t. */
+static int64_t clamp_ts(int64_t ts_us)
+{
+    if (ts_us < 0)
+        return 0;
+    if (ts_us > (1ll << 52))
+        return 1ll << 52;
+    return ts_us;
+}
+
 void worker_tick(struct worker *w, int64_t now_us)
 {
+    now_us = clamp_ts(now_us);
     flow_table_tick(w->flows, now_us);
     if (now_us - w->last_tick_us >= BW_USEC) {
         decode_tick(&w->dec, now_us);
@@ -159,6 +171,7 @@ void worker_packet(struct worker *w, int dlt, const uint8_t *data, uint32_t capl
 {
     struct bw_packet p;
     w->stats.packets++;
+    ts_us = clamp_ts(ts_us);
     if (ts_us > w->last_ts_us) {
         w->last_ts_us = ts_us;
         /* Packet time drives expiry, so offline output does not depend on

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const u_char *pkt;
         while (pcap_next_ex(p, &h, &pkt) == 1)
             worker_packet(w, dlt, pkt, h->caplen, h->len,
-                          (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec);
+                          (int64_t)(h->ts.tv_sec & 0xffffffffff) * 1000000 + h->ts.tv_usec);
         worker_shutdown(w);
         worker_free(w);
     }
