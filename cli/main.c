@@ -8,6 +8,9 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd commands[] = {
     {"version", "version", cmd_version},
+    {"sensor",
+     "sensor [-c CONFIG] [-r PCAP]... [-i IFACE]... [--eve FILE|-] [--filter BPF] [--user NAME]",
+     cmd_sensor},
     {"help", "help", cmd_help},
 };
 

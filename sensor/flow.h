@@ -66,6 +66,8 @@ struct flow {
     struct flow *hnext; /* hash chain */
     struct flow *lru_prev, *lru_next;
     uint32_t hash;
+    uint8_t tclass; /* timeout class: which LRU list holds it */
+    uint8_t in_use;
 };
 
 struct flow_config {
@@ -73,7 +75,7 @@ struct flow_config {
     uint32_t hash_size;         /* buckets, power of two; default derived from memcap */
     uint64_t timeout_new_us;    /* TCP before establishment; default 30 s */
     uint64_t timeout_est_us;    /* TCP established; default 300 s */
-    uint64_t timeout_closed_us; /* TCP after FIN/RST; default 10 s */
+    uint64_t timeout_closed_us; /* TCP closed (RST, or both FINs acked); default 10 s */
     uint64_t timeout_udp_us;    /* default 60 s */
     uint64_t timeout_icmp_us;   /* default 30 s */
     uint64_t timeout_other_us;  /* default 60 s */
@@ -93,6 +95,8 @@ struct flow_table;
 void flow_config_defaults(struct flow_config *cfg);
 struct flow_table *flow_table_new(const struct flow_config *cfg, flow_end_fn on_end, void *ctx,
                                   struct bw_err *err);
+/* Ends every flow with reason `why`, oldest first (counters stay readable). */
+void flow_table_end_all(struct flow_table *t, enum flow_end_reason why);
 /* Ends every flow (reason SHUTDOWN) then frees the table. Accepts NULL. */
 void flow_table_free(struct flow_table *t);
 
@@ -106,6 +110,26 @@ struct flow *flow_handle_packet(struct flow_table *t, const struct bw_packet *p,
 void flow_table_tick(struct flow_table *t, int64_t now_us);
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t);
+
+/* Builds the direction-independent key of a decoded packet (PKT_HAS_IP). */
+void flow_key_from_packet(const struct bw_packet *p, struct flow_key *k);
+/* Hash of a key; both directions of a flow hash alike (used for worker sharding). */
+uint32_t flow_key_hash(const struct flow_key *k);
+
+/* Community ID v1 (corelight/community-id-spec) of a tuple seen from src:
+ * ports are TCP/UDP ports, or ICMP type and code. Writes "1:" + base64 SHA-1
+ * into out (at least 40 bytes). Returns out. */
+char *flow_community_id(uint16_t seed, const struct bw_addr *src, const struct bw_addr *dst,
+                        uint8_t proto, uint16_t sport, uint16_t dport, char *out);
+
+/* Suricata's names for the EVE `flow.state` field: "new", "established", "closed". */
+const char *flow_state_name(const struct flow *f);
+
+/* Reads the `flow:` section of the config into cfg (defaults first).
+ * Returns 0 or -1 with err at file:line:col. */
+struct bw_config;
+int flow_config_load(struct flow_config *cfg, const struct bw_config *conf,
+                     struct bw_err *err) BW_WUR;
 
 const char *flow_tcp_state_name(enum flow_tcp_state s);
 const char *flow_end_reason_name(enum flow_end_reason r);

@@ -1,0 +1,264 @@
+/* `breachwatch sensor`: capture files or interfaces through the worker, EVE out.
+ * Options override the config file; see docs/config.md and docs/operations.md. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "sensor/capture.h"
+#include "sensor/output-eve.h"
+#include "sensor/worker.h"
+
+#define SENSOR_MAX_INPUTS 64
+
+static volatile sig_atomic_t sensor_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    sensor_stop = 1;
+}
+
+struct sensor_run {
+    struct worker *w;
+    struct capture *cap;
+    uint64_t stats_interval_us;
+    int64_t next_stats_us;
+};
+
+static void run_packet(void *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+                       int64_t ts_us)
+{
+    struct sensor_run *r = ctx;
+    worker_packet(r->w, dlt, data, caplen, wirelen, ts_us);
+}
+
+static void run_tick(void *ctx, int64_t now_us)
+{
+    struct sensor_run *r = ctx;
+    worker_tick(r->w, now_us);
+    if (r->stats_interval_us == 0)
+        return;
+    if (r->next_stats_us == 0)
+        r->next_stats_us = now_us + (int64_t)r->stats_interval_us;
+    if (now_us >= r->next_stats_us) {
+        struct capture_stats cs;
+        capture_get_stats(r->cap, &cs);
+        worker_write_stats(r->w, &cs, now_us);
+        eve_flush(r->w->eve);
+        r->next_stats_us = now_us + (int64_t)r->stats_interval_us;
+    }
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: breachwatch sensor [-c CONFIG] [-r PCAP]... [-i IFACE]...\n"
+                    "         [--log FORMAT:PATH]... [--eve FILE|-] [--redis URL|none]\n"
+                    "         [--rules DIR] [--filter BPF] [--user NAME]\n");
+}
+
+/* outputs.eve (path) and outputs.stats_interval; the rest of `outputs` belongs
+ * to the output modules. */
+static int load_outputs(const struct bw_config *conf, char *eve, size_t evelen, uint64_t *interval,
+                        struct bw_err *err)
+{
+    const struct bw_ynode *out = config_section(conf, "outputs"), *n;
+    const char *s;
+    if (out == NULL)
+        return 0;
+    if (bw_yexpect(&conf->doc, out, BW_Y_MAP, err))
+        return -1;
+    if ((n = bw_ymap_get(out, "stats_interval")) &&
+        bw_yget_duration_us(&conf->doc, n, interval, err))
+        return -1;
+    if ((n = bw_ymap_get(out, "eve"))) {
+        if (bw_yget_str(&conf->doc, n, &s, err))
+            return -1;
+        if (strcmp(s, "-") == 0)
+            snprintf(eve, evelen, "-");
+        else
+            config_path(conf, s, eve, evelen);
+    }
+    return 0;
+}
+
+int cmd_sensor(int argc, char **argv)
+{
+    enum { OPT_LOG = 256, OPT_EVE, OPT_REDIS, OPT_RULES, OPT_FILTER, OPT_USER };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"read", required_argument, NULL, 'r'},
+        {"interface", required_argument, NULL, 'i'},
+        {"log", required_argument, NULL, OPT_LOG},
+        {"eve", required_argument, NULL, OPT_EVE},
+        {"redis", required_argument, NULL, OPT_REDIS},
+        {"rules", required_argument, NULL, OPT_RULES},
+        {"filter", required_argument, NULL, OPT_FILTER},
+        {"user", required_argument, NULL, OPT_USER},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_file = NULL, *eve_opt = NULL, *filter = NULL, *user = NULL;
+    const char *files[SENSOR_MAX_INPUTS], *ifaces[SENSOR_MAX_INPUTS];
+    int nfiles = 0, nifaces = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:r:i:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_file = optarg;
+            break;
+        case 'r':
+        case 'i':
+            if ((c == 'r' ? nfiles : nifaces) == SENSOR_MAX_INPUTS) {
+                fprintf(stderr, "breachwatch sensor: at most %d -%c\n", SENSOR_MAX_INPUTS, c);
+                return 2;
+            }
+            if (c == 'r')
+                files[nfiles++] = optarg;
+            else
+                ifaces[nifaces++] = optarg;
+            break;
+        case OPT_LOG:
+            fprintf(stderr, "breachwatch sensor: --log: not yet supported\n");
+            return 2;
+        case OPT_EVE:
+            eve_opt = optarg;
+            break;
+        case OPT_REDIS:
+            if (strcmp(optarg, "none") != 0) {
+                fprintf(stderr, "breachwatch sensor: --redis %s: not yet supported (use none)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case OPT_RULES:
+            break; /* rules are loaded by the detection engine (not yet present) */
+        case OPT_FILTER:
+            filter = optarg;
+            break;
+        case OPT_USER:
+            user = optarg;
+            break;
+        case 'h':
+            usage();
+            return 0;
+        default:
+            usage();
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "breachwatch sensor: unexpected argument '%s'\n", argv[optind]);
+        usage();
+        return 2;
+    }
+    if (nfiles == 0 && nifaces == 0) {
+        fprintf(stderr, "breachwatch sensor: give -r PCAP or -i IFACE\n");
+        usage();
+        return 2;
+    }
+    if (nfiles > 0 && nifaces > 0) {
+        fprintf(stderr, "breachwatch sensor: -r and -i cannot be combined\n");
+        return 2;
+    }
+
+    int status = 1, have_conf = 0;
+    struct bw_err err;
+    bw_err_clear(&err);
+    struct bw_config conf;
+    struct capture_config ccfg;
+    struct worker_config wcfg;
+    struct capture *cap = NULL;
+    struct eve_out *eve = NULL;
+    struct worker *w = NULL;
+    char eve_path[512] = "-";
+    uint64_t stats_interval = 30ull * BW_USEC;
+
+    if (config_load(&conf, config_file, &err) != 0)
+        goto fail;
+    have_conf = 1;
+    if (capture_config_load(&ccfg, &conf, &err) != 0 || worker_config_load(&wcfg, &conf, &err) ||
+        load_outputs(&conf, eve_path, sizeof(eve_path), &stats_interval, &err))
+        goto fail;
+    if (filter != NULL) {
+        if (strlen(filter) >= sizeof(ccfg.filter)) {
+            bw_err_set(&err, "--filter: too long");
+            goto fail;
+        }
+        snprintf(ccfg.filter, sizeof(ccfg.filter), "%s", filter);
+    }
+    if (user != NULL) {
+        if (strlen(user) >= sizeof(ccfg.user)) {
+            bw_err_set(&err, "--user: too long");
+            goto fail;
+        }
+        snprintf(ccfg.user, sizeof(ccfg.user), "%s", user);
+    }
+    if (eve_opt != NULL)
+        snprintf(eve_path, sizeof(eve_path), "%s", eve_opt);
+
+    cap = capture_new(&ccfg);
+    if (cap == NULL) {
+        bw_err_set(&err, "out of memory");
+        goto fail;
+    }
+    int open_errors = 0;
+    for (int i = 0; i < nfiles; i++) {
+        if (capture_add_file(cap, files[i], &err) != 0) {
+            bw_error("%s", err.msg); /* counted; the other files are still read */
+            open_errors++;
+        }
+    }
+    for (int i = 0; i < nifaces; i++)
+        if (capture_add_iface(cap, ifaces[i], &err) != 0)
+            goto fail;
+    eve = eve_open(eve_path, &err);
+    if (eve == NULL)
+        goto fail;
+    eve_set_sensor_id(eve, conf.sensor_id);
+    /* Every handle and output is open: give up root now. */
+    if (capture_drop_privileges(ccfg.user, &err) != 0)
+        goto fail;
+    w = worker_new(&wcfg, eve, &err);
+    if (w == NULL)
+        goto fail;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct sensor_run run = {w, cap, capture_is_live(cap) ? stats_interval : 0, 0};
+    int rc = capture_run(cap, run_packet, run_tick, &run, &sensor_stop, &err);
+    if (rc != 0)
+        bw_error("%s", err.msg);
+    int64_t end_ts = capture_is_live(cap) ? bw_now_us() : w->last_ts_us;
+    if (end_ts == INT64_MIN)
+        end_ts = 0;
+    /* Flows still open end now (reason shutdown), before the final stats
+     * event so that it counts them; offline it carries packet time. */
+    worker_tick(w, end_ts);
+    worker_shutdown(w);
+    struct capture_stats cs;
+    capture_get_stats(cap, &cs);
+    worker_write_stats(w, &cs, end_ts);
+    status = (rc != 0 || open_errors > 0 || cs.file_errors > 0) ? 1 : 0;
+    goto out;
+fail:
+    if (err.msg[0])
+        fprintf(stderr, "breachwatch sensor: %s\n", err.msg);
+out:
+    worker_free(w);
+    eve_close(eve);
+    capture_free(cap);
+    if (have_conf)
+        config_fini(&conf);
+    return status;
+}

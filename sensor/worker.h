@@ -1,0 +1,74 @@
+/* The worker: one packet pipeline (decode -> flow -> stream -> parsers) with
+ * its own state, so that several can later run side by side, each on the
+ * flows of its hash shard (flow_key_hash). Writes `flow` events when flows end
+ * and `stats` events on request. Not thread-safe: one thread per worker. */
+#ifndef BW_WORKER_H
+#define BW_WORKER_H
+
+#include <stdint.h>
+
+#include "common/err.h"
+#include "sensor/app.h"
+#include "sensor/capture.h"
+#include "sensor/decode.h"
+#include "sensor/flow.h"
+#include "sensor/stream.h"
+
+struct eve_out;
+
+struct worker_config {
+    struct decode_config decode;
+    struct flow_config flow;
+    struct stream_config stream;
+    int flow_events; /* write a `flow` event per flow; default 1 */
+};
+
+struct worker_stats {
+    uint64_t packets; /* frames offered */
+    uint64_t no_flow; /* decoded packets that got no flow (not IP) */
+};
+
+struct worker {
+    struct worker_config cfg;
+    struct decoder dec;
+    struct flow_table *flows;
+    struct stream_engine *stream;
+    struct eve_out *eve; /* borrowed */
+    struct app_ctx tmpl; /* handed to the stream stage with every packet */
+    struct worker_stats stats;
+    int64_t last_ts_us; /* newest packet time seen */
+    int64_t last_tick_us;
+    int dec_ok;
+};
+
+void worker_config_defaults(struct worker_config *cfg);
+/* Reads `flow:` (and, as their owners add loaders, `decoder:`/`stream:`) and
+ * `outputs.eve_flow` into cfg. Returns 0 or -1 with err. */
+int worker_config_load(struct worker_config *cfg, const struct bw_config *conf,
+                       struct bw_err *err) BW_WUR;
+
+/* Creates a worker writing events to `eve` (borrowed; may be NULL).
+ * Returns NULL with err. */
+struct worker *worker_new(const struct worker_config *cfg, struct eve_out *eve, struct bw_err *err);
+/* Ends every flow (reason shutdown, writing their events), then frees.
+ * Accepts NULL. */
+void worker_free(struct worker *w);
+
+/* Ends every flow now (reason shutdown, writing their events); the counters
+ * stay readable for a last worker_write_stats. */
+void worker_shutdown(struct worker *w);
+
+/* Where access events go (detection); borrowed, may be NULL. */
+void worker_set_access_sink(struct worker *w, const struct access_sink *sink);
+
+/* One captured frame through the pipeline. Bytes are borrowed for the call. */
+void worker_packet(struct worker *w, int dlt, const uint8_t *data, uint32_t caplen,
+                   uint32_t wirelen, int64_t ts_us);
+/* Expires idle flows and fragments relative to now_us (wall clock when live;
+ * offline the worker ticks itself on packet time). */
+void worker_tick(struct worker *w, int64_t now_us);
+/* Writes a `stats` event with capture (may be NULL), decoder, flow, stream and
+ * app-layer counters, stamped ts_us. */
+void worker_write_stats(struct worker *w, const struct capture_stats *cap, int64_t ts_us);
+
+#endif
