@@ -49,6 +49,7 @@ struct my_tx {
     uint16_t qlen;
     char query[MYSQL_QUERY_MAX + 1];
     uint64_t rows, bytes, affected;
+    uint64_t field_count;
     uint16_t err_code;
     char err_msg[160];
     char use_schema[64]; /* `USE x` or COM_INIT_DB target, applied on OK */
@@ -292,11 +293,13 @@ static void tx_finish(struct my_state *st, struct app_ctx *ctx)
             bw_json_bool(j, "success", !tx->error);
             if (st->version[0])
                 bw_json_str(j, "server_version", st->version);
-        } else {
+        } else if (tx->cmd != 0x01) {
             bw_json_str(j, "query", tx->query);
             if (tx->qtrunc)
                 bw_json_bool(j, "truncated", true);
         }
+        if (tx->field_count > 0)
+            bw_json_uint(j, "field_count", tx->field_count);
         bw_json_uint(j, "rows", tx->rows);
         bw_json_uint(j, "bytes", tx->bytes);
         bw_json_uint(j, "affected_rows", tx->affected);
@@ -608,6 +611,7 @@ static void on_server(struct my_state *st, struct app_ctx *ctx, struct my_rd *rd
                 return;
             }
             st->cols_left = n;
+            tx->field_count = n;
             st->resp = R_COLDEFS;
         }
         break;

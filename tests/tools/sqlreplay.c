@@ -265,6 +265,23 @@ static void play(const struct pkt *k, const char *mode, unsigned chunk)
             order[j] = t;
         }
     }
+    if (strcmp(mode, "conflict") == 0) {
+        /* Later pieces first; each earlier piece then reaches 16 bytes into
+         * the held one with different bytes: the held (first-seen) bytes must win. */
+        for (unsigned i = nc; i-- > 0;) {
+            uint32_t s = cuts[i], e = cuts[i + 1], ext = 0;
+            uint8_t buf[4096];
+            if (i + 1 < nc)
+                ext = cuts[i + 2] - e < 16 ? cuts[i + 2] - e : 16;
+            memcpy(buf, k->data + s, e - s + ext);
+            for (uint32_t x = e - s; x < e - s + ext; x++)
+                buf[x] ^= 0xFF;
+            send_seg(k, base + s, buf, e - s + ext, nofin | 0x08);
+        }
+        if (fl & 0x01)
+            send_seg(k, base + k->len, NULL, 0, fl);
+        return;
+    }
     for (unsigned oi = 0; oi < nc; oi++) {
         unsigned i = order[oi];
         uint32_t s = cuts[i], e = cuts[i + 1];
@@ -309,9 +326,10 @@ int main(int argc, char **argv)
         }
     }
     if (file == NULL) {
-        fprintf(stderr,
-                "usage: bwt-sqlreplay [--mode=asis|onebyte|reseg:N|reorder|dup|overlap|mix] "
-                "[--seed=N] [--access=FILE] [--stats] PCAP\n");
+        fprintf(
+            stderr,
+            "usage: bwt-sqlreplay [--mode=asis|onebyte|reseg:N|reorder|dup|overlap|mix|conflict] "
+            "[--seed=N] [--access=FILE] [--stats] PCAP\n");
         return 2;
     }
     char eb[PCAP_ERRBUF_SIZE];
