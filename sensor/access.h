@@ -33,42 +33,42 @@ enum access_records_src {
     ACCESS_REC_LOG,       /* stated by the log line (pgaudit rows and the like) */
 };
 
-#define ACCESS_USER_MAX 64
+#define ACCESS_USER_MAX    64
 #define ACCESS_DATASET_MAX 128
-#define ACCESS_DETAIL_MAX 256
+#define ACCESS_DETAIL_MAX  256
 
 struct pii_counts; /* sensor/pii.h */
 struct flow;       /* sensor/flow.h */
 
 struct bw_access {
-    int64_t ts_us;                 /* packet time or the log line's own time */
+    int64_t ts_us; /* packet time or the log line's own time */
     enum access_channel channel;
-    const char *format;            /* log format name for ACCESS_CH_LOG, else NULL (static) */
+    const char *format; /* log format name for ACCESS_CH_LOG, else NULL (static) */
     enum access_direction direction;
 
-    struct bw_addr actor_ip;       /* the source to isolate; family 0 when unknown */
+    struct bw_addr actor_ip; /* the source to isolate; family 0 when unknown */
     uint16_t actor_port;
-    char actor_user[ACCESS_USER_MAX];  /* database or HTTP user, "" when unknown */
-    struct bw_addr dest_ip;        /* the other side (server for reads, receiver for sends) */
+    char actor_user[ACCESS_USER_MAX]; /* database or HTTP user, "" when unknown */
+    struct bw_addr dest_ip;           /* the other side (server for reads, receiver for sends) */
     uint16_t dest_port;
 
-    char dataset[ACCESS_DATASET_MAX];  /* "public.customers", "/api/customers/{n}", domain */
-    char detail[ACCESS_DETAIL_MAX];    /* capped query text, URI or query name */
+    char dataset[ACCESS_DATASET_MAX]; /* "public.customers", "/api/customers/{n}", domain */
+    char detail[ACCESS_DETAIL_MAX];   /* capped query text, URI or query name */
 
     uint64_t records;
     enum access_records_src records_src;
-    uint64_t bytes;                /* bytes of data moved (rows, body, upload payload) */
-    uint64_t requests;             /* requests this event stands for (usually 1) */
-    int status;                    /* HTTP status or 0; negative for a failed SQL statement */
-    int encrypted;                 /* 1 when the content was protected in transit (TLS) */
+    uint64_t bytes;    /* bytes of data moved (rows, body, upload payload) */
+    uint64_t requests; /* requests this event stands for (usually 1) */
+    int status;        /* HTTP status or 0; negative for a failed SQL statement */
+    int encrypted;     /* 1 when the content was protected in transit (TLS) */
 
     /* DNS measures for tunnelling detection (channel DNS or log:dnsmasq/bind). */
     uint16_t dns_qtype;
     uint16_t dns_name_len, dns_label_max, dns_labels;
-    double dns_entropy;            /* Shannon entropy (bits/char) of the subdomain part */
+    double dns_entropy; /* Shannon entropy (bits/char) of the subdomain part */
 
-    const struct pii_counts *pii;  /* content findings for this event, borrowed, may be NULL */
-    const struct flow *flow;       /* borrowed, NULL for log sources */
+    const struct pii_counts *pii; /* content findings for this event, borrowed, may be NULL */
+    const struct flow *flow;      /* borrowed, NULL for log sources */
     uint64_t flow_id;
 };
 

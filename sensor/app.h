@@ -25,12 +25,12 @@ enum app_probe { APP_PROBE_NO = 0, APP_PROBE_YES = 1, APP_PROBE_MORE = 2 };
 
 /* Flow-level flags a parser may set (flow->app_flags). */
 #define APP_FLOW_ENCRYPTED 0x01u /* TLS or an SSL/GSSENC upgrade was accepted */
-#define APP_FLOW_STOPPED 0x02u   /* parser returned DONE or ERROR */
-#define APP_FLOW_GAP 0x04u       /* a gap was reported */
+#define APP_FLOW_STOPPED   0x02u /* parser returned DONE or ERROR */
+#define APP_FLOW_GAP       0x04u /* a gap was reported */
 
-struct eve_out;      /* sensor/output-eve.h */
-struct pii_scanner;  /* sensor/pii.h */
-struct inventory;    /* sensor/inventory.h */
+struct eve_out;     /* sensor/output-eve.h */
+struct pii_scanner; /* sensor/pii.h */
+struct inventory;   /* sensor/inventory.h */
 
 struct app_stats {
     uint64_t detected, errors, gaps, resyncs, events;
@@ -39,17 +39,17 @@ struct app_stats {
 /* Everything a parser may use while handling one chunk; borrowed. */
 struct app_ctx {
     struct flow *flow;
-    int64_t ts_us;                    /* time of the packet that delivered the data */
-    struct eve_out *eve;              /* protocol events; may be NULL */
-    const struct access_sink *access; /* access events; may be NULL */
-    const struct pii_scanner *pii;    /* content scanner; may be NULL */
-    const struct inventory *inventory;/* data inventory; may be NULL */
-    struct app_stats *stats;          /* this protocol's counters */
+    int64_t ts_us;                     /* time of the packet that delivered the data */
+    struct eve_out *eve;               /* protocol events; may be NULL */
+    const struct access_sink *access;  /* access events; may be NULL */
+    const struct pii_scanner *pii;     /* content scanner; may be NULL */
+    const struct inventory *inventory; /* data inventory; may be NULL */
+    struct app_stats *stats;           /* this protocol's counters */
 };
 
 struct app_proto {
-    const char *name;          /* EVE event type and app_proto: "pgsql", "http", ... */
-    uint8_t ipproto;           /* IPPROTO_TCP or IPPROTO_UDP */
+    const char *name; /* EVE event type and app_proto: "pgsql", "http", ... */
+    uint8_t ipproto;  /* IPPROTO_TCP or IPPROTO_UDP */
     /* Looks at the first bytes seen in direction `dir` (FLOW_TOSERVER/TOCLIENT).
      * Detection is by content on any port. */
     enum app_probe (*probe)(const uint8_t *data, size_t len, int dir);

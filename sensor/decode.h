@@ -26,7 +26,7 @@ struct bw_config; /* common/config.h */
 #define BW_DLT_LINUX_SLL2   276
 
 struct decode_stats {
-    uint64_t pkts, bytes;          /* every packet offered (wirelen) */
+    uint64_t pkts, bytes; /* every packet offered (wirelen) */
     uint64_t eth, vlan, sll, null, raw;
     uint64_t ipv4, ipv6, tcp, udp, icmp, icmpv6, other_l4;
     uint64_t frags, reassembled;
@@ -36,9 +36,9 @@ struct decode_stats {
 };
 
 struct decode_config {
-    uint64_t defrag_memcap;        /* bytes held in fragments at most; default 32 MiB */
-    uint64_t defrag_timeout_us;    /* default 60 s */
-    uint32_t defrag_max_trackers;  /* datagrams being reassembled at once; default 65536 */
+    uint64_t defrag_memcap;       /* bytes held in fragments at most; default 32 MiB */
+    uint64_t defrag_timeout_us;   /* default 60 s */
+    uint32_t defrag_max_trackers; /* datagrams being reassembled at once; default 65536 */
 };
 
 struct decoder {

@@ -16,13 +16,13 @@
 #define FLOW_TOCLIENT 1
 
 enum flow_tcp_state {
-    FLOW_TCP_NONE,        /* not TCP */
+    FLOW_TCP_NONE, /* not TCP */
     FLOW_TCP_SYN_SENT,
     FLOW_TCP_SYN_RECV,
     FLOW_TCP_ESTABLISHED,
-    FLOW_TCP_FIN_WAIT,    /* one side sent FIN */
-    FLOW_TCP_CLOSING,     /* both sides sent FIN */
-    FLOW_TCP_CLOSED,      /* RST seen or both FINs acked */
+    FLOW_TCP_FIN_WAIT, /* one side sent FIN */
+    FLOW_TCP_CLOSING,  /* both sides sent FIN */
+    FLOW_TCP_CLOSED,   /* RST seen or both FINs acked */
 };
 
 enum flow_end_reason { FLOW_END_TIMEOUT, FLOW_END_SHUTDOWN, FLOW_END_EVICTED, FLOW_END_CLOSED };
@@ -55,29 +55,29 @@ struct flow {
 
     /* Stages after the flow table hang their state here; each is owned by the
      * module named and released through its flow-end hook. */
-    void *stream;                 /* sensor/stream.c: TCP reassembly, both directions */
-    const struct app_proto *app;  /* sensor/app.c: detected protocol, NULL until known */
-    void *app_state;              /* owned by app->free_state */
-    uint32_t app_flags;           /* APP_FLOW_* */
-    void *ring;                   /* sensor/ring.c: recent packets for evidence */
-    void *user;                   /* free for the worker */
+    void *stream;                /* sensor/stream.c: TCP reassembly, both directions */
+    const struct app_proto *app; /* sensor/app.c: detected protocol, NULL until known */
+    void *app_state;             /* owned by app->free_state */
+    uint32_t app_flags;          /* APP_FLOW_* */
+    void *ring;                  /* sensor/ring.c: recent packets for evidence */
+    void *user;                  /* free for the worker */
 
     /* Table bookkeeping (flow.c only). */
-    struct flow *hnext;           /* hash chain */
+    struct flow *hnext; /* hash chain */
     struct flow *lru_prev, *lru_next;
     uint32_t hash;
 };
 
 struct flow_config {
-    uint64_t memcap;              /* bytes for the flow pool; default 64 MiB */
-    uint32_t hash_size;           /* buckets, power of two; default derived from memcap */
-    uint64_t timeout_new_us;      /* TCP before establishment; default 30 s */
-    uint64_t timeout_est_us;      /* TCP established; default 300 s */
-    uint64_t timeout_closed_us;   /* TCP after FIN/RST; default 10 s */
-    uint64_t timeout_udp_us;      /* default 60 s */
-    uint64_t timeout_icmp_us;     /* default 30 s */
-    uint64_t timeout_other_us;    /* default 60 s */
-    uint32_t community_id_seed;   /* Community ID v1 seed; default 0 */
+    uint64_t memcap;            /* bytes for the flow pool; default 64 MiB */
+    uint32_t hash_size;         /* buckets, power of two; default derived from memcap */
+    uint64_t timeout_new_us;    /* TCP before establishment; default 30 s */
+    uint64_t timeout_est_us;    /* TCP established; default 300 s */
+    uint64_t timeout_closed_us; /* TCP after FIN/RST; default 10 s */
+    uint64_t timeout_udp_us;    /* default 60 s */
+    uint64_t timeout_icmp_us;   /* default 30 s */
+    uint64_t timeout_other_us;  /* default 60 s */
+    uint32_t community_id_seed; /* Community ID v1 seed; default 0 */
 };
 
 struct flow_stats {

@@ -15,7 +15,7 @@
 #define EVE_MAX_LISTENERS 4
 
 struct eve_out {
-    FILE *fp;      /* NULL: nowhere */
+    FILE *fp; /* NULL: nowhere */
     int own_fp;
     pthread_mutex_t lock;
     struct bw_buf line;

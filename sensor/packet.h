@@ -50,39 +50,40 @@ enum decode_event {
 };
 
 /* Packet flags. */
-#define PKT_HAS_IP 0x01u        /* src/dst valid */
-#define PKT_HAS_L4 0x02u        /* proto/ports (or ICMP type/code) valid */
-#define PKT_REASSEMBLED 0x04u   /* built from IP fragments; data points into defrag buffer */
-#define PKT_TRUNCATED 0x08u     /* captured fewer bytes than the headers claim */
-#define PKT_FRAGMENT 0x10u      /* a fragment that was absorbed by the defragmenter */
+#define PKT_HAS_IP      0x01u /* src/dst valid */
+#define PKT_HAS_L4      0x02u /* proto/ports (or ICMP type/code) valid */
+#define PKT_REASSEMBLED 0x04u /* built from IP fragments; data points into defrag buffer */
+#define PKT_TRUNCATED   0x08u /* captured fewer bytes than the headers claim */
+#define PKT_FRAGMENT    0x10u /* a fragment that was absorbed by the defragmenter */
 
 struct bw_packet {
-    int64_t ts_us;        /* packet time, microseconds since the epoch */
-    const uint8_t *data;  /* link-layer frame, borrowed */
-    uint32_t caplen;      /* bytes captured */
-    uint32_t wirelen;     /* bytes on the wire (counted in flow bytes, as Suricata does) */
-    int linktype;         /* DLT_* */
-    uint32_t flags;       /* PKT_* */
+    int64_t ts_us;       /* packet time, microseconds since the epoch */
+    const uint8_t *data; /* link-layer frame, borrowed */
+    uint32_t caplen;     /* bytes captured */
+    uint32_t wirelen;    /* bytes on the wire (counted in flow bytes, as Suricata does) */
+    int linktype;        /* DLT_* */
+    uint32_t flags;      /* PKT_* */
 
-    uint16_t vlan[2];     /* outer first */
+    uint16_t vlan[2]; /* outer first */
     uint8_t vlan_n;
 
-    uint8_t ip_version;   /* 4 or 6, 0 when none */
+    uint8_t ip_version; /* 4 or 6, 0 when none */
     uint8_t ttl;
     struct bw_addr src, dst;
-    uint8_t proto;        /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6, other */
-    uint16_t sport, dport;/* host order; for ICMP: type and code */
+    uint8_t proto;         /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6, other */
+    uint16_t sport, dport; /* host order; for ICMP: type and code */
 
-    uint8_t tcp_flags;    /* TH_FIN .. TH_CWR */
+    uint8_t tcp_flags; /* TH_FIN .. TH_CWR */
     uint32_t tcp_seq, tcp_ack;
     uint16_t tcp_win;
 
-    const uint8_t *l3;    /* start of the IP header (borrowed) */
-    uint32_t l3_len;      /* IP datagram bytes available (capped by caplen) */
+    const uint8_t *l3;      /* start of the IP header (borrowed) */
+    uint32_t l3_len;        /* IP datagram bytes available (capped by caplen) */
     const uint8_t *payload; /* L4 payload (borrowed), NULL when none */
     uint32_t payload_len;
 
-    enum decode_event event; /* the last decode event raised on this packet, DEC_EVENT_MAX if none */
+    enum decode_event
+        event; /* the last decode event raised on this packet, DEC_EVENT_MAX if none */
 };
 
 /* Name for a decode event (the stats key). */

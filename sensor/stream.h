@@ -14,16 +14,15 @@
 #include "sensor/packet.h"
 
 struct stream_config {
-    uint64_t memcap;          /* all out-of-order and pending bytes of a worker; default 64 MiB */
-    uint64_t flow_ooo_cap;    /* out-of-order bytes held per flow direction; default 1 MiB */
-    uint32_t probe_max;       /* bytes looked at for detection before giving up; default 4096 */
-    int midstream;            /* pick up flows whose handshake was not seen; default 1 */
+    uint64_t memcap;       /* all out-of-order and pending bytes of a worker; default 64 MiB */
+    uint64_t flow_ooo_cap; /* out-of-order bytes held per flow direction; default 1 MiB */
+    uint32_t probe_max;    /* bytes looked at for detection before giving up; default 4096 */
+    int midstream;         /* pick up flows whose handshake was not seen; default 1 */
 };
 
 struct stream_stats {
-    uint64_t segments, bytes_delivered, ooo_segments, retransmissions, overlaps,
-        overlap_conflicts, gaps, gap_bytes, memcap_drops, flows_midstream, parser_errors,
-        undetected;
+    uint64_t segments, bytes_delivered, ooo_segments, retransmissions, overlaps, overlap_conflicts,
+        gaps, gap_bytes, memcap_drops, flows_midstream, parser_errors, undetected;
     struct app_stats app[16]; /* indexed by app_index() */
 };
 
