@@ -109,42 +109,49 @@ static uint32_t rd_be32(const uint8_t *p)
 
 /* ---- probe ---- */
 
-/* Walks typed messages: 1 when at least one complete well-formed message and
- * nothing malformed, 2 when more bytes are needed, 0 otherwise. */
+/* Walks typed messages: 1 when they look like PostgreSQL, 2 when more bytes
+ * are needed, 0 otherwise. One complete message is enough only when it is
+ * self-checking (a NUL-terminated Query, a ReadyForQuery with a valid status)
+ * or when the next message's header is valid too: other protocols' first
+ * bytes can pass for one short message (a MySQL greeting is a 'd' of 10). */
 static int probe_typed(const uint8_t *data, size_t len, int (*known)(uint8_t))
 {
     struct bw_cursor c;
     bw_cur_init(&c, data, len);
-    int complete = 0;
+    int complete = 0, strong = 0;
     while (bw_cur_left(&c) > 0) {
         uint8_t t;
         uint32_t l;
         if (bw_cur_u8(&c, &t) != 0 || !known(t))
             return 0;
         if (bw_cur_be32(&c, &l) != 0)
-            return complete ? 1 : 2;
+            return strong ? 1 : 2;
         if (l < 4 || l > PG_PROBE_MSG_MAX)
             return 0;
         if (t == 'Z' && l != 5)
             return 0;
+        if (complete)
+            return 1; /* a complete message followed by a valid header */
         if (bw_cur_left(&c) < l - 4)
-            return complete ? 1 : 2;
+            return 2;
         if (t == 'Z') {
             uint8_t s = 0;
             (void)bw_cur_u8(&c, &s);
             if (s != 'I' && s != 'T' && s != 'E')
                 return 0;
+            strong = 1;
         } else if (t == 'Q' && l > 4) {
             const uint8_t *b = NULL;
             (void)bw_cur_take(&c, l - 4, &b);
             if (b[l - 5] != 0)
                 return 0;
+            strong = 1;
         } else {
             (void)bw_cur_skip(&c, l - 4);
         }
         complete++;
     }
-    return complete ? 1 : 2;
+    return strong ? 1 : 2;
 }
 
 static enum app_probe pgsql_probe(const uint8_t *data, size_t len, int dir)
