@@ -1,6 +1,6 @@
-/* Test harness for reassembly and the SQL parsers: reads a capture, decodes
- * Ethernet/NULL/RAW/SLL + IPv4/IPv6 + TCP minimally (test code only), keeps
- * its own small flow list, optionally re-segments, reorders, duplicates or
+/* Test harness for reassembly and the SQL parsers: reads a capture, decodes it
+ * with the sensor's decoder, keeps its own small flow list (until the flow
+ * table is on main), optionally re-segments, reorders, duplicates or
  * overlaps the TCP payloads deterministically, and feeds stream_packet. Writes
  * EVE to stdout, access events (--access FILE) and engine stats (--stats). */
 #include <arpa/inet.h>
@@ -12,6 +12,7 @@
 
 #include "common/buf.h"
 #include "common/json.h"
+#include "sensor/decode.h"
 #include "sensor/output-eve.h"
 #include "sensor/stream.h"
 
@@ -37,16 +38,6 @@ static uint32_t rnd(void)
 {
     rnd_state = rnd_state * 1103515245u + 12345u;
     return (rnd_state >> 8) & 0xFFFFFF;
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
 static int find_flow(const struct bw_addr *s, uint16_t sp, const struct bw_addr *d, uint16_t dp,
@@ -90,90 +81,31 @@ static void add_pkt(const struct pkt *p)
     pkts[npkts++] = *p;
 }
 
+static struct decoder dec;
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     int dlt = *(int *)user;
-    const uint8_t *p = bytes;
-    size_t n = h->caplen, off = 0;
-    uint16_t et = 0;
-    if (dlt == DLT_EN10MB) {
-        if (n < 14)
-            return;
-        et = be16(p + 12);
-        off = 14;
-        while ((et == 0x8100 || et == 0x88a8) && n >= off + 4) {
-            et = be16(p + off + 2);
-            off += 4;
-        }
-    } else if (dlt == DLT_NULL || dlt == DLT_LOOP) {
-        if (n < 4)
-            return;
-        uint32_t fam = dlt == DLT_NULL
-                           ? (uint32_t)(p[0] | (p[1] << 8) | (p[2] << 16) | ((uint32_t)p[3] << 24))
-                           : be32(p);
-        et = fam == 2 ? 0x0800 : 0x86dd;
-        off = 4;
-    } else if (dlt == DLT_RAW || dlt == 12 || dlt == 14) {
-        if (n < 1)
-            return;
-        et = (p[0] >> 4) == 4 ? 0x0800 : 0x86dd;
-    } else if (dlt == DLT_LINUX_SLL) {
-        if (n < 16)
-            return;
-        et = be16(p + 14);
-        off = 16;
-    } else {
-        return;
-    }
-    struct bw_addr s, d;
-    size_t l4;
-    uint8_t proto;
-    size_t end;
-    if (et == 0x0800) {
-        if (n < off + 20)
-            return;
-        const uint8_t *ip = p + off;
-        size_t ihl = (size_t)(ip[0] & 15) * 4;
-        proto = ip[9];
-        bw_addr_from_v4(&s, ip + 12);
-        bw_addr_from_v4(&d, ip + 16);
-        l4 = off + ihl;
-        end = off + be16(ip + 2);
-    } else if (et == 0x86dd) {
-        if (n < off + 40)
-            return;
-        const uint8_t *ip = p + off;
-        proto = ip[6];
-        bw_addr_from_v6(&s, ip + 8);
-        bw_addr_from_v6(&d, ip + 24);
-        l4 = off + 40;
-        end = l4 + be16(ip + 4);
-    } else {
-        return;
-    }
-    if (end > n)
-        end = n;
-    if (proto != IPPROTO_TCP || end < l4 + 20)
-        return;
-    const uint8_t *t = p + l4;
-    size_t thl = (size_t)(t[12] >> 4) * 4;
-    if (end < l4 + thl)
+    struct bw_packet bp;
+    int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+    if (decode_packet(&dec, dlt, bytes, h->caplen, h->len, ts, &bp) != 1 ||
+        !(bp.flags & PKT_HAS_L4) || bp.proto != IPPROTO_TCP)
         return;
     struct pkt k;
     memset(&k, 0, sizeof(k));
-    k.ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-    k.flags = t[13];
-    k.seq = be32(t + 4);
-    k.ack = be32(t + 8);
-    k.flow = find_flow(&s, be16(t), &d, be16(t + 2), k.flags, &k.dir);
+    k.ts = ts;
+    k.flags = bp.tcp_flags;
+    k.seq = bp.tcp_seq;
+    k.ack = bp.tcp_ack;
+    k.flow = find_flow(&bp.src, bp.sport, &bp.dst, bp.dport, k.flags, &k.dir);
     if (k.flow < 0)
         return;
-    k.len = (uint32_t)(end - l4 - thl);
+    k.len = bp.payload != NULL ? bp.payload_len : 0;
     if (k.len > 0) {
         k.data = malloc(k.len);
         if (k.data == NULL)
             exit(2);
-        memcpy(k.data, t + thl, k.len);
+        memcpy(k.data, bp.payload, k.len);
     }
     add_pkt(&k);
 }
@@ -333,14 +265,21 @@ int main(int argc, char **argv)
         return 2;
     }
     char eb[PCAP_ERRBUF_SIZE];
+    struct bw_err err0;
+    bw_err_clear(&err0);
     pcap_t *pc = pcap_open_offline(file, eb);
     if (pc == NULL) {
         fprintf(stderr, "bwt-sqlreplay: %s\n", eb);
         return 1;
     }
+    if (decoder_init(&dec, NULL, &err0) != 0) {
+        fprintf(stderr, "bwt-sqlreplay: %s\n", err0.msg);
+        return 1;
+    }
     int dlt = pcap_datalink(pc);
     pcap_loop(pc, -1, on_packet, (u_char *)&dlt);
     pcap_close(pc);
+    decoder_fini(&dec);
 
     struct bw_err err;
     bw_err_clear(&err);
