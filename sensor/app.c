@@ -4,9 +4,14 @@
 
 #include <string.h>
 
+#include "sensor/app-mysql.h"
+#include "sensor/app-pgsql.h"
+
 /* Order matters only when two probes could both say yes: the more specific
  * (binary framing checks) come first. */
 const struct app_proto *const app_protos[] = {
+    &app_mysql, /* server greeting: to-client, protocol 10 + version */
+    &app_pgsql, /* startup/SSLRequest codes, or message shapes mid-stream */
     NULL,
 };
 
