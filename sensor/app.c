@@ -4,9 +4,17 @@
 
 #include <string.h>
 
+#include "sensor/app-dns.h"
+#include "sensor/app-http.h"
+#include "sensor/app-tls.h"
+
 /* Order matters only when two probes could both say yes: the more specific
  * (binary framing checks) come first. */
 const struct app_proto *const app_protos[] = {
+    &app_tls,
+    &app_dns_tcp,
+    &app_dns_udp,
+    &app_http,
     NULL,
 };
 
