@@ -23,17 +23,17 @@
 #endif
 #endif
 
-#define DNS_HDR_LEN 12
+#define DNS_HDR_LEN       12
 #define DNS_QUESTIONS_MAX 16 /* questions logged per message */
-#define DNS_ANSWERS_MAX 64   /* answers logged per message */
-#define DNS_SEEN_IDS 32      /* recent query ids, to tell answers whose query we missed */
+#define DNS_ANSWERS_MAX   64 /* answers logged per message */
+#define DNS_SEEN_IDS      32 /* recent query ids, to tell answers whose query we missed */
 
 struct dns_state {
     int tcp;
     uint64_t tx_id;
     uint16_t seen[DNS_SEEN_IDS];
     unsigned seen_n, seen_pos;
-    uint32_t skip[2]; /* TCP: bytes of an oversized message still to skip */
+    uint32_t skip[2];          /* TCP: bytes of an oversized message still to skip */
     struct dns_name name, tmp; /* decoding buffers, kept here: no allocation per message */
 };
 
@@ -50,6 +50,8 @@ int dns_name_read(const uint8_t *msg, size_t mlen, size_t *off, struct dns_name 
         return -1;
     size_t end = 0;
     int jumped = 0, hops = 0;
+    const uint8_t *last[3] = {NULL, NULL, NULL}; /* most recent label first */
+    uint8_t last_len[3] = {0, 0, 0};
     for (;;) {
         uint8_t l;
         if (bw_cur_u8(&c, &l) != 0)
@@ -98,6 +100,9 @@ int dns_name_read(const uint8_t *msg, size_t mlen, size_t *off, struct dns_name 
         len = (uint16_t)(len + k);
         full_len += l;
         labels++;
+        last[2] = last[1], last_len[2] = last_len[1];
+        last[1] = last[0], last_len[1] = last_len[0];
+        last[0] = lab, last_len[0] = l;
         if (l > label_max)
             label_max = l;
     }
@@ -108,6 +113,17 @@ int dns_name_read(const uint8_t *msg, size_t mlen, size_t *off, struct dns_name 
         out->labels = labels;
         out->label_max = label_max;
         out->truncated = truncated;
+        size_t t = 0;
+        for (int i = 2; i >= 0; i--) {
+            if (last[i] == NULL)
+                continue;
+            if (t > 0)
+                out->tail[t++] = '.';
+            memcpy(out->tail + t, last[i], last_len[i]);
+            t += last_len[i];
+        }
+        out->tail[t] = '\0';
+        out->tail_len = (uint16_t)t;
     }
     *off = end;
     return 0;
@@ -115,8 +131,8 @@ int dns_name_read(const uint8_t *msg, size_t mlen, size_t *off, struct dns_name 
 
 size_t dns_registered_domain(const char *name, size_t len)
 {
-    static const char *const sld[] = {"co",  "com", "net", "org", "gov", "edu", "ac",
-                                      "or",  "ne",  "go",  "gob", "mil", "nic", "ltd",
+    static const char *const sld[] = {"co",  "com", "net", "org",  "gov", "edu", "ac",
+                                      "or",  "ne",  "go",  "gob",  "mil", "nic", "ltd",
                                       "plc", "gen", "biz", "info", NULL};
     while (len > 0 && name[len - 1] == '.')
         len--;
@@ -165,30 +181,54 @@ double dns_entropy(const char *s, size_t len)
 static const char *rrtype_name(uint16_t t, char buf[8])
 {
     switch (t) {
-    case 1: return "A";
-    case 2: return "NS";
-    case 5: return "CNAME";
-    case 6: return "SOA";
-    case 10: return "NULL";
-    case 12: return "PTR";
-    case 13: return "HINFO";
-    case 15: return "MX";
-    case 16: return "TXT";
-    case 28: return "AAAA";
-    case 33: return "SRV";
-    case 35: return "NAPTR";
-    case 41: return "OPT";
-    case 43: return "DS";
-    case 46: return "RRSIG";
-    case 47: return "NSEC";
-    case 48: return "DNSKEY";
-    case 50: return "NSEC3";
-    case 64: return "SVCB";
-    case 65: return "HTTPS";
-    case 99: return "SPF";
-    case 252: return "AXFR";
-    case 255: return "ANY";
-    case 257: return "CAA";
+    case 1:
+        return "A";
+    case 2:
+        return "NS";
+    case 5:
+        return "CNAME";
+    case 6:
+        return "SOA";
+    case 10:
+        return "NULL";
+    case 12:
+        return "PTR";
+    case 13:
+        return "HINFO";
+    case 15:
+        return "MX";
+    case 16:
+        return "TXT";
+    case 28:
+        return "AAAA";
+    case 33:
+        return "SRV";
+    case 35:
+        return "NAPTR";
+    case 41:
+        return "OPT";
+    case 43:
+        return "DS";
+    case 46:
+        return "RRSIG";
+    case 47:
+        return "NSEC";
+    case 48:
+        return "DNSKEY";
+    case 50:
+        return "NSEC3";
+    case 64:
+        return "SVCB";
+    case 65:
+        return "HTTPS";
+    case 99:
+        return "SPF";
+    case 252:
+        return "AXFR";
+    case 255:
+        return "ANY";
+    case 257:
+        return "CAA";
     default:
         snprintf(buf, 8, "%u", t);
         return buf;
@@ -197,9 +237,9 @@ static const char *rrtype_name(uint16_t t, char buf[8])
 
 static const char *rcode_name(unsigned r, char buf[8])
 {
-    static const char *const names[] = {"NOERROR",  "FORMERR",  "SERVFAIL", "NXDOMAIN",
-                                        "NOTIMP",   "REFUSED",  "YXDOMAIN", "YXRRSET",
-                                        "NXRRSET",  "NOTAUTH",  "NOTZONE"};
+    static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                        "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                        "NXRRSET", "NOTAUTH", "NOTZONE"};
     if (r < sizeof(names) / sizeof(names[0]))
         return names[r];
     snprintf(buf, 8, "%u", r);
@@ -375,7 +415,13 @@ static void access_question(struct app_ctx *ctx, const struct dns_name *n, uint1
     ev.dest_ip = f->srv;
     ev.dest_port = f->sport;
     size_t rd = dns_registered_domain(n->s, n->len);
-    str_cap(ev.dataset, sizeof(ev.dataset), n->s + rd, n->len - rd);
+    if (n->truncated) {
+        /* the text was cut: the registered domain comes from the last labels */
+        size_t trd = dns_registered_domain(n->tail, n->tail_len);
+        str_cap(ev.dataset, sizeof(ev.dataset), n->tail + trd, n->tail_len - trd);
+    } else {
+        str_cap(ev.dataset, sizeof(ev.dataset), n->s + rd, n->len - rd);
+    }
     str_cap(ev.detail, sizeof(ev.detail), n->s, n->len);
     ev.bytes = n->full_len;
     ev.dns_qtype = qtype;
@@ -473,8 +519,8 @@ static int dns_message(struct dns_state *s, struct app_ctx *ctx, int dir, const 
             if (i >= DNS_QUESTIONS_MAX)
                 continue;
             if (ctx->eve != NULL) {
-                struct bw_json *j = eve_begin(ctx->eve, "dns", ctx->ts_us, ctx->flow,
-                                              dir == FLOW_TOCLIENT);
+                struct bw_json *j =
+                    eve_begin(ctx->eve, "dns", ctx->ts_us, ctx->flow, dir == FLOW_TOCLIENT);
                 bw_json_obj_begin(j, "dns");
                 bw_json_str(j, "type", "query");
                 bw_json_uint(j, "id", h.id);
@@ -582,8 +628,8 @@ static void dns_free_state(void *state, struct app_ctx *ctx)
     free(state);
 }
 
-static enum app_result dns_parse_udp(void *state, struct app_ctx *ctx, int dir,
-                                     const uint8_t *data, size_t len, size_t *consumed)
+static enum app_result dns_parse_udp(void *state, struct app_ctx *ctx, int dir, const uint8_t *data,
+                                     size_t len, size_t *consumed)
 {
     *consumed = len;
     /* A malformed datagram is counted in dns_message; the next one may be fine. */
@@ -591,8 +637,8 @@ static enum app_result dns_parse_udp(void *state, struct app_ctx *ctx, int dir,
     return APP_OK;
 }
 
-static enum app_result dns_parse_tcp(void *state, struct app_ctx *ctx, int dir,
-                                     const uint8_t *data, size_t len, size_t *consumed)
+static enum app_result dns_parse_tcp(void *state, struct app_ctx *ctx, int dir, const uint8_t *data,
+                                     size_t len, size_t *consumed)
 {
     struct dns_state *s = state;
     struct bw_cursor c;

@@ -22,6 +22,8 @@ struct dns_name {
     uint32_t full_len; /* length of the whole name as text, without a trailing dot */
     uint16_t labels, label_max;
     uint8_t truncated;
+    char tail[3 * 64]; /* the last three labels, for the registered domain of a cut name */
+    uint16_t tail_len;
 };
 
 /* Decodes the name at *off in a message of mlen bytes, following compression

@@ -22,47 +22,47 @@
 #endif
 #endif
 
-#define HTTP_URL_MAX 1024
-#define HTTP_HOST_MAX 256
-#define HTTP_UA_MAX 256
-#define HTTP_CT_MAX 128
-#define HTTP_RESYNC_MAX (64 * 1024) /* garbage bytes tolerated while resynchronising */
-#define HTTP_EMPTY_LINES_MAX 16     /* stray CRLFs tolerated between messages */
+#define HTTP_URL_MAX         1024
+#define HTTP_HOST_MAX        256
+#define HTTP_UA_MAX          256
+#define HTTP_CT_MAX          128
+#define HTTP_RESYNC_MAX      (64 * 1024) /* garbage bytes tolerated while resynchronising */
+#define HTTP_EMPTY_LINES_MAX 16          /* stray CRLFs tolerated between messages */
 
 /* Anomaly flags of a transaction, written as "anomalies" in the event. */
 enum {
-    HTTP_F_TE_CL = 1u << 0,       /* Transfer-Encoding and Content-Length both present */
-    HTTP_F_LINE_LONG = 1u << 1,   /* a line exceeded HTTP_LINE_MAX (its rest was skipped) */
-    HTTP_F_HDR_LONG = 1u << 2,    /* a header block exceeded HTTP_HDR_BLOCK_MAX */
-    HTTP_F_BAD_CL = 1u << 3,      /* Content-Length not a number, or conflicting */
-    HTTP_F_BAD_CHUNK = 1u << 4,   /* malformed chunk size or chunk end */
-    HTTP_F_GAP_REQ = 1u << 5,     /* bytes missing in the request */
-    HTTP_F_GAP_RESP = 1u << 6,    /* bytes missing in the response */
-    HTTP_F_NO_RESP = 1u << 7,     /* flow ended before the response was complete */
-    HTTP_F_NO_REQ = 1u << 8,      /* response without a request seen */
+    HTTP_F_TE_CL = 1u << 0,     /* Transfer-Encoding and Content-Length both present */
+    HTTP_F_LINE_LONG = 1u << 1, /* a line exceeded HTTP_LINE_MAX (its rest was skipped) */
+    HTTP_F_HDR_LONG = 1u << 2,  /* a header block exceeded HTTP_HDR_BLOCK_MAX */
+    HTTP_F_BAD_CL = 1u << 3,    /* Content-Length not a number, or conflicting */
+    HTTP_F_BAD_CHUNK = 1u << 4, /* malformed chunk size or chunk end */
+    HTTP_F_GAP_REQ = 1u << 5,   /* bytes missing in the request */
+    HTTP_F_GAP_RESP = 1u << 6,  /* bytes missing in the response */
+    HTTP_F_NO_RESP = 1u << 7,   /* flow ended before the response was complete */
+    HTTP_F_NO_REQ = 1u << 8,    /* response without a request seen */
     HTTP_F_REQ_INCOMPLETE = 1u << 9,
     HTTP_F_OBS_FOLD = 1u << 10,   /* obsolete line folding */
     HTTP_F_TE_UNKNOWN = 1u << 11, /* Transfer-Encoding without a final "chunked" */
 };
 
 static const char *const http_anomaly_names[] = {
-    "request_te_and_cl", "line_too_long",   "header_block_too_long", "invalid_content_length",
-    "invalid_chunk",     "request_gap",     "response_gap",          "response_incomplete",
-    "response_no_request", "request_incomplete", "obsolete_line_folding",
-    "transfer_encoding_not_chunked",
+    "request_te_and_cl",      "line_too_long",         "header_block_too_long",
+    "invalid_content_length", "invalid_chunk",         "request_gap",
+    "response_gap",           "response_incomplete",   "response_no_request",
+    "request_incomplete",     "obsolete_line_folding", "transfer_encoding_not_chunked",
 };
 
 enum http_st {
-    HS_START,       /* expecting a start line */
-    HS_HEADERS,     /* header lines until the empty line */
-    HS_BODY_CL,     /* `left` bytes of body */
-    HS_CHUNK_SIZE,  /* chunk-size line */
-    HS_CHUNK_DATA,  /* `left` bytes of chunk data */
-    HS_CHUNK_CRLF,  /* the CRLF after chunk data */
-    HS_TRAILERS,    /* trailer lines until the empty line */
-    HS_BODY_CLOSE,  /* response body until the connection closes */
-    HS_TUNNEL,      /* CONNECT / 101: bytes are counted, not parsed */
-    HS_RESYNC,      /* looking for the next start line after garbage or a gap */
+    HS_START,      /* expecting a start line */
+    HS_HEADERS,    /* header lines until the empty line */
+    HS_BODY_CL,    /* `left` bytes of body */
+    HS_CHUNK_SIZE, /* chunk-size line */
+    HS_CHUNK_DATA, /* `left` bytes of chunk data */
+    HS_CHUNK_CRLF, /* the CRLF after chunk data */
+    HS_TRAILERS,   /* trailer lines until the empty line */
+    HS_BODY_CLOSE, /* response body until the connection closes */
+    HS_TUNNEL,     /* CONNECT / 101: bytes are counted, not parsed */
+    HS_RESYNC,     /* looking for the next start line after garbage or a gap */
 };
 
 struct http_tx {
@@ -92,9 +92,9 @@ struct http_dir {
     uint32_t hdr_bytes; /* bytes of the current header block */
     uint32_t empty_lines;
     uint64_t resync_bytes;
-    uint8_t skip_line;  /* inside an overlong line: drop bytes up to its LF */
+    uint8_t skip_line; /* inside an overlong line: drop bytes up to its LF */
     uint8_t chunked, has_cl, te_seen;
-    int tx;             /* slot of the transaction being parsed, -1 none */
+    int tx; /* slot of the transaction being parsed, -1 none */
 #ifdef HTTP_HAVE_PII
     struct pii_stream pii;
     uint8_t pii_on;
@@ -344,8 +344,8 @@ static void emit_tx(struct http_state *s, struct app_ctx *ctx, struct http_tx *t
     char host[HTTP_HOST_MAX];
     const char *h = tx->host;
     /* absolute-form request target names the host when Host is absent */
-    if (h[0] == '\0' && (strncasecmp(tx->url, "http://", 7) == 0 ||
-                         strncasecmp(tx->url, "https://", 8) == 0))
+    if (h[0] == '\0' &&
+        (strncasecmp(tx->url, "http://", 7) == 0 || strncasecmp(tx->url, "https://", 8) == 0))
         h = strstr(tx->url, "//") + 2;
     size_t hl = 0;
     if (h[0] == '[') {
@@ -410,8 +410,8 @@ static void emit_tx(struct http_state *s, struct app_ctx *ctx, struct http_tx *t
         http_fold_path(tx->url, strlen(tx->url), ev.dataset, sizeof(ev.dataset));
         copy_capped(ev.detail, sizeof(ev.detail), (const uint8_t *)tx->url, strlen(tx->url));
         ev.status = tx->status;
-        int upload = tx->req_body > 0 &&
-                     (strcmp(tx->method, "POST") == 0 || strcmp(tx->method, "PUT") == 0);
+        int upload =
+            tx->req_body > 0 && (strcmp(tx->method, "POST") == 0 || strcmp(tx->method, "PUT") == 0);
         if (upload) {
             ev.direction = ACCESS_SEND;
             ev.bytes = tx->req_body;
@@ -1073,9 +1073,9 @@ static void http_free_state(void *state, struct app_ctx *ctx)
 /* Request methods and "HTTP/1." responses at the start of a direction. */
 static enum app_probe http_probe(const uint8_t *data, size_t len, int dir)
 {
-    static const char *const methods[] = {"GET ",    "POST ",  "HEAD ",     "PUT ",
-                                          "DELETE ", "PATCH ", "OPTIONS ",  "CONNECT ",
-                                          "TRACE ",  "PROPFIND ", "MKCOL ", NULL};
+    static const char *const methods[] = {"GET ",    "POST ",     "HEAD ",    "PUT ",
+                                          "DELETE ", "PATCH ",    "OPTIONS ", "CONNECT ",
+                                          "TRACE ",  "PROPFIND ", "MKCOL ",   NULL};
     const char *const resp[] = {"HTTP/1.", NULL};
     const char *const *set = dir == FLOW_TOSERVER ? methods : resp;
     int more = 0;

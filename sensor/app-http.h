@@ -13,9 +13,9 @@ extern const struct app_proto app_http;
 
 /* Limits: a start line or header line longer than HTTP_LINE_MAX, or a header
  * block longer than HTTP_HDR_BLOCK_MAX, is flagged and skipped, not kept. */
-#define HTTP_LINE_MAX 8192
+#define HTTP_LINE_MAX      8192
 #define HTTP_HDR_BLOCK_MAX 8192
-#define HTTP_TX_MAX 8 /* outstanding (pipelined) transactions per flow */
+#define HTTP_TX_MAX        8 /* outstanding (pipelined) transactions per flow */
 
 /* Streaming record counter for JSON bodies: counts the containers at depth 1
  * of a top-level array, or inside the first array member of a top-level

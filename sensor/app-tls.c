@@ -18,10 +18,10 @@
 #include "sensor/output-eve.h"
 
 #define TLS_HS_MAX_TOSERVER 8192 /* a ClientHello beyond this is parsed from its start */
-#define TLS_REC_MAX (16384 + 2048)
-#define TLS_SNI_MAX 256
-#define TLS_ALPN_MAX 128
-#define TLS_NAME_MAX 512
+#define TLS_REC_MAX         (16384 + 2048)
+#define TLS_SNI_MAX         256
+#define TLS_ALPN_MAX        128
+#define TLS_NAME_MAX        512
 
 enum {
     TLS_F_HS_TRUNCATED = 1u << 0, /* a handshake message exceeded the buffer */
@@ -34,10 +34,10 @@ static const char *const tls_anomaly_names[] = {"handshake_truncated", "invalid_
                                                 "invalid_certificate", "invalid_record"};
 
 struct tls_dir {
-    uint8_t type;        /* content type of the current record */
-    uint32_t rec_left;   /* bytes of the current record still to come */
-    uint8_t encrypted;   /* ChangeCipherSpec seen: later handshake records are opaque */
-    uint8_t *hs;         /* handshake reassembly buffer, hs_cap bytes */
+    uint8_t type;      /* content type of the current record */
+    uint32_t rec_left; /* bytes of the current record still to come */
+    uint8_t encrypted; /* ChangeCipherSpec seen: later handshake records are opaque */
+    uint8_t *hs;       /* handshake reassembly buffer, hs_cap bytes */
     uint32_t hs_cap, hs_len, hs_need, hs_skip;
     uint64_t app_bytes, records;
 };
@@ -59,11 +59,16 @@ struct tls_state {
 static const char *tls_version_name(uint16_t v, char buf[16])
 {
     switch (v) {
-    case 0x0300: return "SSLv3";
-    case 0x0301: return "TLS 1.0";
-    case 0x0302: return "TLS 1.1";
-    case 0x0303: return "TLS 1.2";
-    case 0x0304: return "TLS 1.3";
+    case 0x0300:
+        return "SSLv3";
+    case 0x0301:
+        return "TLS 1.0";
+    case 0x0302:
+        return "TLS 1.1";
+    case 0x0303:
+        return "TLS 1.2";
+    case 0x0304:
+        return "TLS 1.3";
     default:
         snprintf(buf, 16, "0x%04x", v);
         return buf;
@@ -204,8 +209,8 @@ static void name_print(X509_NAME *n, char *out, size_t cap)
     BIO *b = BIO_new(BIO_s_mem());
     if (b == NULL)
         return;
-    unsigned long fl = XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_ESC_CTRL |
-                       ASN1_STRFLGS_UTF8_CONVERT;
+    unsigned long fl =
+        XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_ESC_CTRL | ASN1_STRFLGS_UTF8_CONVERT;
     if (X509_NAME_print_ex(b, n, 0, fl) >= 0) {
         int r = BIO_read(b, out, (int)cap - 1);
         out[r > 0 ? r : 0] = '\0';
