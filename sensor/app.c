@@ -10,9 +10,15 @@
 
 /* Order matters only when two probes could both say yes: the more specific
  * (binary framing checks) come first. */
+/* clang-format off */
 const struct app_proto *const app_protos[] = {
-    &app_tls, &app_dns_tcp, &app_dns_udp, &app_http, NULL,
+    &app_tls,
+    &app_dns_tcp,
+    &app_dns_udp,
+    &app_http,
+    NULL,
 };
+/* clang-format on */
 
 const struct app_proto *app_detect(uint8_t ipproto, const uint8_t *data, size_t len, int dir,
                                    int *need_more)
