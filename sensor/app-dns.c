@@ -24,9 +24,11 @@
 #endif
 
 #define DNS_HDR_LEN       12
-#define DNS_QUESTIONS_MAX 16 /* questions logged per message */
-#define DNS_ANSWERS_MAX   64 /* answers logged per message */
-#define DNS_SEEN_IDS      32 /* recent query ids, to tell answers whose query we missed */
+#define DNS_QUESTIONS_MAX 16    /* questions logged per message */
+#define DNS_ANSWERS_MAX   64    /* answers logged per message */
+#define DNS_RR_PARSE_MAX  256   /* records walked per section: bounds the work per message */
+#define DNS_WALK_MAX      16384 /* decoded bytes per name, pointers included */
+#define DNS_SEEN_IDS      32    /* recent query ids, to tell answers whose query we missed */
 
 struct dns_state {
     int tcp;
@@ -78,7 +80,7 @@ int dns_name_read(const uint8_t *msg, size_t mlen, size_t *off, struct dns_name 
         if (l & 0xC0)
             return -1; /* extended label types are not in use */
         const uint8_t *lab;
-        if (bw_cur_take(&c, l, &lab) != 0)
+        if (bw_cur_take(&c, l, &lab) != 0 || full_len + l + 1 > DNS_WALK_MAX)
             return -1;
         if (labels > 0) {
             full_len++;
@@ -482,7 +484,7 @@ static int dns_message(struct dns_state *s, struct app_ctx *ctx, int dir, const 
     size_t off = DNS_HDR_LEN;
     unsigned q_ok = 0, an_ok = 0;
     int damaged = 0;
-    for (unsigned i = 0; i < h.qd; i++) {
+    for (unsigned i = 0; i < h.qd && i < DNS_RR_PARSE_MAX; i++) {
         uint16_t qt, qc;
         if (question_read(m, ml, &off, name, &qt, &qc) != 0) {
             damaged = 1;
@@ -491,7 +493,7 @@ static int dns_message(struct dns_state *s, struct app_ctx *ctx, int dir, const 
         q_ok++;
     }
     size_t an_off = off;
-    for (unsigned i = 0; !damaged && i < h.an; i++) {
+    for (unsigned i = 0; !damaged && i < h.an && i < DNS_RR_PARSE_MAX; i++) {
         struct dns_rr rr;
         if (rr_read(m, ml, &off, name, &rr) != 0) {
             damaged = 1;
@@ -499,7 +501,10 @@ static int dns_message(struct dns_state *s, struct app_ctx *ctx, int dir, const 
         }
         an_ok++;
     }
-    for (unsigned i = 0; !damaged && i < (unsigned)h.ns + h.ar; i++) {
+    unsigned rest = (unsigned)h.ns + h.ar;
+    if (q_ok < h.qd || an_ok < h.an)
+        rest = 0; /* stopped at the parse limit: later sections are not reached */
+    for (unsigned i = 0; !damaged && i < rest && i < DNS_RR_PARSE_MAX; i++) {
         struct dns_rr rr;
         if (rr_read(m, ml, &off, name, &rr) != 0)
             damaged = 1;
