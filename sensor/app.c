@@ -4,16 +4,25 @@
 
 #include <string.h>
 
+#include "sensor/app-dns.h"
+#include "sensor/app-http.h"
 #include "sensor/app-mysql.h"
 #include "sensor/app-pgsql.h"
+#include "sensor/app-tls.h"
 
 /* Order matters only when two probes could both say yes: the more specific
  * (binary framing checks) come first. */
+/* clang-format off */
 const struct app_proto *const app_protos[] = {
-    &app_mysql, /* server greeting: to-client, protocol 10 + version */
-    &app_pgsql, /* startup/SSLRequest codes, or message shapes mid-stream */
+    &app_tls,     /* record header 0x16 0x03 + ClientHello */
+    &app_mysql,   /* server greeting: to-client, protocol 10 + version */
+    &app_pgsql,   /* startup/SSLRequest codes, or message shapes mid-stream */
+    &app_http,    /* request method or "HTTP/1." status line */
+    &app_dns_tcp, /* length prefix + DNS header shape */
+    &app_dns_udp,
     NULL,
 };
+/* clang-format on */
 
 const struct app_proto *app_detect(uint8_t ipproto, const uint8_t *data, size_t len, int dir,
                                    int *need_more)
