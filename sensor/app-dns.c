@@ -714,12 +714,20 @@ static enum app_probe dns_shape(const uint8_t *m, size_t ml, int dir, int comple
     unsigned opcode = (h.flags >> 11) & 0xF;
     if (qr != (dir == FLOW_TOCLIENT) || opcode > 5 || opcode == 3)
         return APP_PROBE_NO;
-    if (h.qd == 0 || h.qd > 8 || (!qr && h.an > 16) || h.ns > 64 || h.ar > 64)
+    /* qdcount is 1 in practice, but abusive queries (sv-dns-truncated-rname
+     * claims 1500) must still be recognised and logged. */
+    if (h.qd == 0 || h.qd > 4096 || (!qr && h.an > 16) || h.ns > 64 || h.ar > 64)
         return APP_PROBE_NO;
     size_t off = DNS_HDR_LEN;
     uint16_t qt = 0, qc = 0;
-    if (question_read(m, ml, &off, NULL, &qt, &qc) != 0)
+    if (question_read(m, ml, &off, NULL, &qt, &qc) != 0) {
+        /* A question longer than the probe window (tunnels send 1-16 KiB names)
+         * cannot be decoded whole; a sane header plus a kilobyte of name is
+         * enough evidence. */
+        if (!complete && ml >= 1024)
+            return APP_PROBE_YES;
         return complete ? APP_PROBE_NO : APP_PROBE_MORE;
+    }
     qc &= 0x7FFF; /* mDNS unicast-response bit */
     if (qc != 1 && qc != 3 && qc != 4 && qc != 254 && qc != 255)
         return APP_PROBE_NO;
