@@ -67,7 +67,7 @@ static void pgaudit_msg(void *ctx, const struct pg_msg *m, struct log_emit *em)
     char num[24];
     long l;
     int have_rows = 0;
-    st->bad = 1;
+    em->bad++; /* until the message is fully read */
     if ((l = csv_field(t, n, &i, type, sizeof(type) - 1)) < 0)
         return;
     type[l] = '\0';
@@ -100,7 +100,7 @@ static void pgaudit_msg(void *ctx, const struct pg_msg *m, struct log_emit *em)
             return;
         have_rows = 1;
     }
-    st->bad = 0;
+    em->bad--;
     /* With pgaudit.log_relation every relation of a statement gets its own
      * line carrying the same counts: one event per statement. */
     if (m->pid == st->last_pid && stmt_id == st->last_stmt && sub_id == st->last_sub)
@@ -146,10 +146,8 @@ static enum log_verdict pgaudit_parse(void *state, const char *line, size_t len,
                                       struct log_emit *em)
 {
     struct pgaudit_state *st = state;
-    st->bad = 0;
-    enum log_verdict v = pg_stderr_line(&st->rd, line, len, em);
-    /* A malformed AUDIT message is reported on the line that completed it. */
-    return st->bad ? LOG_BAD : v;
+    /* A malformed AUDIT message is counted (em->bad) on the line after it. */
+    return pg_stderr_line(&st->rd, line, len, em);
 }
 
 static void pgaudit_flush(void *state, struct log_emit *em)

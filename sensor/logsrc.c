@@ -89,7 +89,7 @@ static void src_line(void *ctx, const char *line, size_t len, int64_t off, int64
     struct log_emit em = {.fn = src_emit, .ctx = s, .ref_us = s->tail.mtime_us};
     s->st.lines++;
     enum log_verdict v = s->fmt->parse_line(s->state, line, len, &em);
-    if (v == LOG_BAD)
+    if (v == LOG_BAD || em.bad > 0)
         sample_bad(&s->st, line, len);
     else if (v == LOG_SKIP)
         s->st.skipped++;
@@ -108,6 +108,7 @@ static void src_flush(struct log_source *s)
     if (s->fmt->flush != NULL) {
         struct log_emit em = {.fn = src_emit, .ctx = s, .ref_us = s->tail.mtime_us};
         s->fmt->flush(s->state, &em);
+        s->st.bad += (uint64_t)em.bad;
     }
     logtail_release(&s->tail);
 }
@@ -465,8 +466,9 @@ void log_parser_line(struct log_parser *p, const char *line, size_t len)
 {
     p->st.lines++;
     p->em.started = 0;
+    p->em.bad = 0;
     enum log_verdict v = p->fmt->parse_line(p->state, line, len, &p->em);
-    if (v == LOG_BAD)
+    if (v == LOG_BAD || p->em.bad > 0)
         sample_bad(&p->st, line, len);
     else if (v == LOG_SKIP)
         p->st.skipped++;
@@ -481,8 +483,11 @@ void log_parser_feed(struct log_parser *p, const char *data, size_t len, int flu
         log_parser_line(p, data + i, e - i);
         i = e + 1;
     }
-    if (flush && p->fmt->flush != NULL)
+    if (flush && p->fmt->flush != NULL) {
+        p->em.bad = 0;
         p->fmt->flush(p->state, &p->em);
+        p->st.bad += (uint64_t)p->em.bad;
+    }
 }
 
 void log_parser_fini(struct log_parser *p)

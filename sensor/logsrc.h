@@ -42,6 +42,8 @@ struct log_emit {
     void *ctx;
     int64_t ref_us; /* reference time for dates without a year (file mtime) */
     int started;    /* set by a multi-line parser when an entry began on this line */
+    int bad;        /* incremented by a parser for a malformed entry it completed
+                       outside its own line (multi-line formats, flush) */
 };
 
 static inline void log_emit(struct log_emit *em, struct bw_access *ev)

@@ -276,9 +276,19 @@ int sql_tables(const char *sql, size_t len, const char *default_schema, char out
                 break;
             if (!read_name(&lx, &t, parts, &np))
                 break;
-            if ((is_from || is_join) && t.kind == T_PUNCT && t.c == '(')
-                break; /* a set-returning function, not a table */
-            emit(out, &n, max, parts, np, default_schema);
+            if ((is_from || is_join) && t.kind == T_PUNCT && t.c == '(') {
+                /* A set-returning function, not a table: skip its arguments. */
+                int d = 0;
+                do {
+                    if (t.kind == T_PUNCT && t.c == '(')
+                        d++;
+                    else if (t.kind == T_PUNCT && t.c == ')')
+                        d--;
+                    next(&lx, &t);
+                } while (d > 0 && t.kind != T_END);
+            } else {
+                emit(out, &n, max, parts, np, default_schema);
+            }
             if (!is_from)
                 break;
             /* FROM a [AS] x, b ...: skip the alias, continue after a comma. */

@@ -160,7 +160,7 @@ ns IN A 127.0.0.1
 www IN A 127.0.0.3
 EOF
 chown -R bind "$T/bind" 2>/dev/null || true
-named -c "$T/bind/named.conf" -g -u bind >"$T/bind/named.out" 2>&1 &
+named -c "$T/bind/named.conf" -f -u bind >"$T/bind/named.out" 2>&1 &
 PIDS+=($!)
 sleep 1
 for n in www.example.org dGhpcyBpcyBleGZpbHRyYXRlZA.example.org; do
