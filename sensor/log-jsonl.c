@@ -21,8 +21,8 @@ enum jl_field {
     JL_N
 };
 
-static const char *const jl_names[JL_N] = {"ip",      "user",  "dataset", "uri",
-                                           "records", "bytes", "time",    "status"};
+static const char *const jl_names[JL_N + 1] = {"ip",    "user", "dataset", "uri", "records",
+                                               "bytes", "time", "status",  NULL};
 static const char *const jl_default[JL_N] = {"client_ip", "user",  "dataset", "uri",
                                              "records",   "bytes", "time",    "status"};
 
