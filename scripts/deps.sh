@@ -5,10 +5,10 @@ set -euo pipefail
 what=${1:-build}
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libpcap-dev libmaxminddb-dev libhiredis-dev libyaml-dev libhyperscan-dev
-      libssl-dev libcurl4-openssl-dev libcmocka-dev redis-server)
+      libssl-dev libcurl4-openssl-dev libcmocka-dev redis-server libjansson-dev)
 case "$what" in
   test) pkgs+=(tshark tcpdump tcpreplay nftables iproute2 python3 mmdb-bin tmux curl
-               nginx postgresql postgresql-client) ;;
+               nginx postgresql postgresql-client fail2ban) ;;
   demo) pkgs+=(nftables iproute2) ;;
 esac
 missing=()

@@ -4,6 +4,7 @@
 #include "sensor/sql-tables.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 struct scan {
@@ -212,15 +213,38 @@ static int table_ref(struct scan *sc, int after_from, const char *schema, int fo
         in_list(sc->s + start, sc->i - start, stops))
         return 0;
     int qualified = 0;
-    if (at(sc, sc->i) == '.') {
+    /* catalog.schema.table: keep the last two parts. */
+    while (at(sc, sc->i) == '.') {
         sc->i++;
-        if (read_part(sc, bpart, sizeof(bpart), &bl, fold))
-            qualified = 1;
+        if (qualified) {
+            memcpy(a, bpart, sizeof(a));
+            al = bl;
+        }
+        bl = 0;
+        if (!read_part(sc, bpart, sizeof(bpart), &bl, fold))
+            break;
+        qualified = 1;
     }
     size_t after = sc->i;
     skip_ws(sc);
-    if (after_from && at(sc, sc->i) == '(')
-        return 0; /* a function call such as generate_series(...) */
+    if (after_from && at(sc, sc->i) == '(') {
+        /* A set-returning function such as generate_series(...): not a table,
+         * but the FROM list goes on after it. */
+        unsigned d = 0;
+        while (sc->i < sc->len) {
+            int ch = at(sc, sc->i);
+            if (ch == '\'' || ch == '"') {
+                skip_quoted(sc, ch);
+                continue;
+            }
+            sc->i++;
+            if (ch == '(')
+                d++;
+            else if (ch == ')' && --d == 0)
+                break;
+        }
+        return 2;
+    }
     sc->i = after;
     char name[SQL_TABLE_NAME_MAX * 2 + 2];
     if (qualified)
@@ -267,11 +291,37 @@ void sql_tables_extract(const char *sql, size_t len, const char *default_schema,
     if (sql == NULL)
         return;
     struct scan sc = {sql, len, 0};
+    /* FROM inside extract(...), substring(...), trim(...), overlay(...) and
+     * position(...) is an argument separator, not a table list: keep one flag
+     * per open parenthesis saying whether it belongs to such a function. */
+    uint32_t fnparen = 0; /* bit d: parenthesis at depth d opened by such a function */
+    unsigned depth = 0;
+    const char *last = NULL;
+    size_t lastn = 0;
     while (sc.i < sc.len) {
         skip_ws(&sc);
         int c = at(&sc, sc.i);
         if (c == 0 && sc.i >= sc.len)
             break;
+        if (c == '(' || c == ')') {
+            if (c == '(') {
+                int fn =
+                    last && (word_is(last, lastn, "extract") || word_is(last, lastn, "substring") ||
+                             word_is(last, lastn, "trim") || word_is(last, lastn, "overlay") ||
+                             word_is(last, lastn, "position"));
+                if (depth < 32) {
+                    fnparen = fn ? fnparen | (1u << depth) : fnparen & ~(1u << depth);
+                }
+                depth++;
+            } else if (depth > 0) {
+                depth--;
+            }
+            last = NULL;
+            sc.i++;
+            continue;
+        }
+        if (is_ident_start(c) == 0)
+            last = NULL;
         if (c == '\'' || c == '"' || c == '`') {
             skip_quoted(&sc, c);
             continue;
@@ -293,7 +343,12 @@ void sql_tables_extract(const char *sql, size_t len, const char *default_schema,
             sc.i++;
         const char *w = sql + b;
         size_t n = sc.i - b;
-        if (word_is(w, n, "from")) {
+        last = w;
+        lastn = n;
+        int in_fn = depth > 0 && depth <= 32 && (fnparen & (1u << (depth - 1)));
+        if (word_is(w, n, "from") && in_fn) {
+            continue;
+        } else if (word_is(w, n, "from")) {
             while (table_ref(&sc, 1, default_schema, fold_case, out) && list_continues(&sc))
                 ;
         } else if (word_is(w, n, "join")) {

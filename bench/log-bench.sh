@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Log sensor throughput: lines/s on a 2-million-line nginx combined log, against
+# fail2ban-regex with its stock nginx-botsearch filter (the stock nginx filter that
+# reads access logs; nginx-http-auth and nginx-limit-req read the error log) and
+# against `grep -c .` as the floor, in the same run, each pinned to CPU 0.
+# Usage: bench/log-bench.sh [BUILD_DIR] [LINES]     (default build, 2000000)
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$SRC/build}
+LINES=${2:-2000000}
+W=$(mktemp -d /tmp/bw-logs-bench.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+LOG=$W/access.log
+python3 "$SRC/bench/gen-nginx-log.py" "$LINES" "$LOG"
+BYTES=$(stat -c %s "$LOG")
+# Sensor command: `breachwatch sensor --log` when it accepts it, else the test driver
+# (same code path: logs_run -> EVE access events).
+if "$BUILD/breachwatch" sensor --help 2>&1 | grep -q -- '--log'; then
+  SENSOR=("$BUILD/breachwatch" sensor --log "nginx:$LOG" --eve /dev/null --redis none)
+else
+  SENSOR=("$BUILD/tests/bwt-logrun" --eve /dev/null --stats "$W/stats" "nginx:$LOG")
+fi
+cat "$LOG" > /dev/null # page cache
+# Prints "wall cpu" seconds for the command (cpu = user + sys: the machine may be
+# shared, and CPU time is what one core spends whatever else runs).
+t() {
+  /usr/bin/time -f "%e %U %S" -o "$W/time" taskset -c 0 "$@" > "$W/out" 2> "$W/err"
+  awk '{printf "%s %.2f\n", $1, $2 + $3}' "$W/time"
+}
+echo "log: $LINES lines, $BYTES bytes, $(nproc) cores, pinned to CPU 0"
+ts=$(t "${SENSOR[@]}")
+tp=
+[ -x "$BUILD/tests/bwt-logrun" ] && tp=$(t "$BUILD/tests/bwt-logrun" --count-only "nginx:$LOG")
+if [ -f "$W/stats" ]; then
+  grep -q "\"lines\":$LINES,\"entries\":$LINES," "$W/stats" || { echo "sensor did not read every line:"; cat "$W/stats" "$W/err"; exit 1; }
+fi
+tg=$(t grep -c . "$LOG")
+F2B=/etc/fail2ban/filter.d/nginx-botsearch.conf
+if command -v fail2ban-regex >/dev/null && [ -f $F2B ]; then
+  tf=$(t fail2ban-regex "$LOG" $F2B)
+else
+  tf=
+fi
+row() { # name "wall cpu"
+  set -- "$1" $2
+  printf '%-46s %7.2f s wall %7.2f s cpu %11.0f lines/s (cpu) %11.0f lines/s (wall)\n' "$1" "$2" "$3" \
+    "$(echo "$LINES / ($3 + 0.001)" | bc -l)" "$(echo "$LINES / ($2 + 0.001)" | bc -l)"
+}
+row "breachwatch (--log nginx, EVE to /dev/null)" "$ts"
+[ -n "$tp" ] && row "  parsers + access events only (no EVE)" "$tp"
+[ -n "$tf" ] && row "fail2ban-regex (nginx-botsearch)" "$tf"
+row "grep -c . (floor)" "$tg"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
