@@ -4,6 +4,7 @@
  * 101 switch both directions to byte counting. Each transaction becomes one
  * `http` EVE event and one access event. */
 #include "sensor/app-http.h"
+#include "sensor/uri-fold.h"
 
 #include <ctype.h>
 #include <netinet/in.h>
@@ -236,80 +237,6 @@ int http_json_count_result(const struct http_json_count *jc, uint64_t *records)
     return 1;
 }
 
-/* ---- dataset folding ---- */
-
-static int seg_is_uuid(const char *s, size_t n)
-{
-    if (n != 36)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return 0;
-        } else if (!isxdigit((unsigned char)s[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static const char *seg_fold(const char *s, size_t n)
-{
-    size_t digits = 0, hex = 0, alpha = 0, alnum = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        digits += isdigit(c) != 0;
-        hex += isxdigit(c) != 0;
-        alpha += isalpha(c) != 0;
-        alnum += isalnum(c) != 0;
-    }
-    if (n == 0)
-        return NULL;
-    if (digits == n)
-        return "{n}";
-    if (seg_is_uuid(s, n))
-        return "{uuid}";
-    if (hex == n && n >= 16)
-        return "{hex}";
-    if (alnum == n && n >= 20 && digits > 0 && alpha > 0)
-        return "{id}";
-    return NULL;
-}
-
-void http_fold_path(const char *uri, size_t urilen, char *out, size_t outlen)
-{
-    size_t o = 0;
-    size_t i = 0;
-    /* absolute-form: skip scheme://authority */
-    if (urilen >= 7 && (strncasecmp(uri, "http://", 7) == 0 ||
-                        (urilen >= 8 && strncasecmp(uri, "https://", 8) == 0))) {
-        const char *slash = memchr(uri + 8 - (uri[4] == ':'), '/', urilen - (8 - (uri[4] == ':')));
-        i = slash ? (size_t)(slash - uri) : urilen;
-    }
-    if (outlen == 0)
-        return;
-    while (i < urilen && uri[i] != '?' && uri[i] != '#') {
-        if (uri[i] == '/') {
-            if (o + 1 < outlen)
-                out[o++] = '/';
-            i++;
-            continue;
-        }
-        size_t j = i;
-        while (j < urilen && uri[j] != '/' && uri[j] != '?' && uri[j] != '#')
-            j++;
-        const char *f = seg_fold(uri + i, j - i);
-        const char *src = f ? f : uri + i;
-        size_t n = f ? strlen(f) : j - i;
-        for (size_t k = 0; k < n && o + 1 < outlen; k++)
-            out[o++] = src[k];
-        i = j;
-    }
-    if (o == 0 && outlen > 1)
-        out[o++] = '/';
-    out[o] = '\0';
-}
-
 /* ---- transactions ---- */
 
 static struct http_tx *tx_at(struct http_state *s, int slot)
@@ -407,7 +334,7 @@ static void emit_tx(struct http_state *s, struct app_ctx *ctx, struct http_tx *t
         ev.actor_port = f->cport;
         ev.dest_ip = f->srv;
         ev.dest_port = f->sport;
-        http_fold_path(tx->url, strlen(tx->url), ev.dataset, sizeof(ev.dataset));
+        uri_fold(tx->url, strlen(tx->url), ev.dataset, sizeof(ev.dataset));
         copy_capped(ev.detail, sizeof(ev.detail), (const uint8_t *)tx->url, strlen(tx->url));
         ev.status = tx->status;
         int upload =

@@ -31,9 +31,5 @@ void http_json_count_feed(struct http_json_count *jc, const uint8_t *p, size_t n
 /* 1 with *records when the body was array-ish JSON that parsed cleanly so far. */
 int http_json_count_result(const struct http_json_count *jc, uint64_t *records);
 
-/* Folds a URI into a dataset name: query string dropped, path segments that are
- * numbers -> {n}, UUIDs -> {uuid}, long hex -> {hex}, long mixed letter+digit
- * tokens -> {id}. Writes a NUL-terminated string of at most outlen-1 bytes. */
-void http_fold_path(const char *uri, size_t urilen, char *out, size_t outlen);
 
 #endif

@@ -40,6 +40,22 @@ static int is_long_hex(const char *s, size_t n)
     return digit;
 }
 
+/* Long tokens mixing letters and digits (opaque ids, short links). */
+static int is_opaque_id(const char *s, size_t n)
+{
+    int digit = 0, alpha = 0;
+    if (n < 20)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!isalnum(c))
+            return 0;
+        digit |= isdigit(c) != 0;
+        alpha |= isalpha(c) != 0;
+    }
+    return digit && alpha;
+}
+
 static void put(char *out, size_t outlen, size_t *o, const char *s, size_t n)
 {
     if (outlen == 0)
@@ -88,6 +104,8 @@ size_t uri_fold(const char *path, size_t len, char *out, size_t outlen)
             put(out, outlen, &o, "{uuid}", 6);
         else if (is_long_hex(seg, n))
             put(out, outlen, &o, "{hex}", 5);
+        else if (is_opaque_id(seg, n))
+            put(out, outlen, &o, "{id}", 4);
         else
             put(out, outlen, &o, seg, n);
     }
