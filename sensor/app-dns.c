@@ -4,6 +4,7 @@
  * access event with the tunnelling measures; each response becomes an answer
  * event. Malformed messages are counted and logged as far as they parse. */
 #include "sensor/app-dns.h"
+#include "sensor/dns-name.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -129,53 +130,6 @@ int dns_name_read(const uint8_t *msg, size_t mlen, size_t *off, struct dns_name 
     }
     *off = end;
     return 0;
-}
-
-size_t dns_registered_domain(const char *name, size_t len)
-{
-    static const char *const sld[] = {"co",  "com", "net", "org",  "gov", "edu", "ac",
-                                      "or",  "ne",  "go",  "gob",  "mil", "nic", "ltd",
-                                      "plc", "gen", "biz", "info", NULL};
-    while (len > 0 && name[len - 1] == '.')
-        len--;
-    size_t dots[3] = {0, 0, 0}; /* positions after the last three dots, from the end */
-    int nd = 0;
-    for (size_t i = len; i > 0 && nd < 3; i--)
-        if (name[i - 1] == '.')
-            dots[nd++] = i;
-    if (nd < 2)
-        return 0;
-    size_t tld_len = len - dots[0];
-    size_t sl_start = dots[1], sl_len = dots[0] - 1 - dots[1];
-    if (tld_len == 2) {
-        for (size_t k = 0; sld[k] != NULL; k++)
-            if (strlen(sld[k]) == sl_len && strncasecmp(name + sl_start, sld[k], sl_len) == 0)
-                return nd >= 3 ? dots[2] : 0;
-    }
-    return dots[1];
-}
-
-double dns_entropy(const char *s, size_t len)
-{
-    unsigned counts[256];
-    memset(counts, 0, sizeof(counts));
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '.')
-            continue;
-        counts[(uint8_t)s[i]]++;
-        n++;
-    }
-    if (n == 0)
-        return 0.0;
-    double h = 0.0;
-    for (int i = 0; i < 256; i++) {
-        if (counts[i] == 0)
-            continue;
-        double p = (double)counts[i] / (double)n;
-        h -= p * log2(p);
-    }
-    return h;
 }
 
 /* ---- names of numbers ---- */

@@ -31,13 +31,4 @@ struct dns_name {
  * moves *off past the name where it was written; -1 on a malformed name. */
 int dns_name_read(const uint8_t *msg, size_t mlen, size_t *off, struct dns_name *out);
 
-/* The registered domain of a name: its last two labels, or three when the
- * last is a two-letter country code and the one before a common second-level
- * label (co.uk, com.cn, com.au, ...): an approximation of the public suffix
- * list. Returns the offset in `name` where it starts. */
-size_t dns_registered_domain(const char *name, size_t len);
-
-/* Shannon entropy in bits per character of the bytes of s, dots excluded. */
-double dns_entropy(const char *s, size_t len);
-
 #endif

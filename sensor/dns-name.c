@@ -7,6 +7,53 @@
 #include <string.h>
 #include <strings.h>
 
+size_t dns_registered_domain(const char *name, size_t len)
+{
+    static const char *const sld[] = {"co",  "com", "net", "org",  "gov", "edu", "ac",
+                                      "or",  "ne",  "go",  "gob",  "mil", "nic", "ltd",
+                                      "plc", "gen", "biz", "info", NULL};
+    while (len > 0 && name[len - 1] == '.')
+        len--;
+    size_t dots[3] = {0, 0, 0}; /* positions after the last three dots, from the end */
+    int nd = 0;
+    for (size_t i = len; i > 0 && nd < 3; i--)
+        if (name[i - 1] == '.')
+            dots[nd++] = i;
+    if (nd < 2)
+        return 0;
+    size_t tld_len = len - dots[0];
+    size_t sl_start = dots[1], sl_len = dots[0] - 1 - dots[1];
+    if (tld_len == 2) {
+        for (size_t k = 0; sld[k] != NULL; k++)
+            if (strlen(sld[k]) == sl_len && strncasecmp(name + sl_start, sld[k], sl_len) == 0)
+                return nd >= 3 ? dots[2] : 0;
+    }
+    return dots[1];
+}
+
+double dns_entropy(const char *s, size_t len)
+{
+    unsigned counts[256];
+    memset(counts, 0, sizeof(counts));
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '.')
+            continue;
+        counts[(uint8_t)tolower((unsigned char)s[i])]++;
+        n++;
+    }
+    if (n == 0)
+        return 0.0;
+    double h = 0.0;
+    for (int i = 0; i < 256; i++) {
+        if (counts[i] == 0)
+            continue;
+        double p = (double)counts[i] / (double)n;
+        h -= p * log2(p);
+    }
+    return h;
+}
+
 void dns_name_measure(const char *name, size_t len, struct bw_access *ev)
 {
     while (len > 0 && name[len - 1] == '.')
@@ -33,38 +80,14 @@ void dns_name_measure(const char *name, size_t len, struct bw_access *ev)
     ev->dns_name_len = len > 65535 ? 65535 : (uint16_t)len;
     ev->dns_labels = (uint16_t)(labels > 65535 ? 65535 : labels);
     ev->dns_label_max = (uint16_t)(lmax > 65535 ? 65535 : lmax);
-    /* Registered domain: last two labels; three when the second-level label
-     * is a short public suffix part (co.uk, com.cn). */
-    size_t reg = 0;
-    if (labels > 2) {
-        reg = dots[1] + 1;
-        size_t sl = dots[0] - reg; /* second-level label length */
-        if (sl <= 3 && labels > 3 && (len - dots[0] - 1) == 2)
-            reg = dots[2] + 1;
-    }
+    size_t reg = dns_registered_domain(name, len);
     size_t rn = len - reg;
     snprintf(ev->dataset, sizeof(ev->dataset), "%.*s", (int)(rn < 127 ? rn : 127), name + reg);
     for (char *p = ev->dataset; *p; p++)
         *p = (char)tolower((unsigned char)*p);
     snprintf(ev->detail, sizeof(ev->detail), "%.*s", (int)(len < 255 ? len : 255), name);
     /* Entropy of the subdomain part (without its final dot). */
-    size_t sub = reg > 0 ? reg - 1 : 0;
-    unsigned counts[256] = {0};
-    size_t total = 0;
-    for (size_t i = 0; i < sub; i++) {
-        if (name[i] == '.')
-            continue;
-        counts[(unsigned char)tolower((unsigned char)name[i])]++;
-        total++;
-    }
-    double h = 0;
-    for (int c = 0; c < 256 && total > 0; c++) {
-        if (counts[c] == 0)
-            continue;
-        double p = (double)counts[c] / (double)total;
-        h -= p * log2(p);
-    }
-    ev->dns_entropy = h;
+    ev->dns_entropy = dns_entropy(name, reg > 0 ? reg - 1 : 0);
 }
 
 uint16_t dns_qtype_num(const char *s, size_t len)

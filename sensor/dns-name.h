@@ -14,6 +14,14 @@
  * is short like co.uk) into ev->dataset; the name (capped) into ev->detail. A
  * trailing dot is ignored. */
 void dns_name_measure(const char *name, size_t len, struct bw_access *ev);
+/* Offset in `name` where its registered domain starts (0 when the name is
+ * itself one). An approximation of the public-suffix list: the last two labels,
+ * or three when the second-to-last is a common second-level suffix under a
+ * two-letter country code (co.uk, com.cn, ...). */
+size_t dns_registered_domain(const char *name, size_t len);
+/* Shannon entropy (bits per character) of `s`, dots ignored, case folded
+ * (resolvers may randomise case, RFC draft "0x20"). */
+double dns_entropy(const char *s, size_t len);
 /* Query type number for a mnemonic ("A" -> 1, "TXT" -> 16, "TYPE65" -> 65), 0 if unknown. */
 uint16_t dns_qtype_num(const char *s, size_t len);
 

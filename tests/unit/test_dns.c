@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "sensor/app-dns.h"
+#include "sensor/dns-name.h"
 #include "tests/lib/apprun.h"
 
 static const char *shared_dir(void)
