@@ -20,6 +20,8 @@ enum pii_ctx {
 
 /* How far (bytes) before a match its context word may end. */
 #define PII_CTX_WINDOW 256
+/* How far before a match a context word that the type requires may end. */
+#define PII_CTX_CLOSE 24
 
 struct pii_ctx_word {
     const char *word; /* UTF-8; English words are matched without case */

@@ -290,12 +290,27 @@ static enum verdict right_edge(const struct pii_stream *st, const struct win *w,
     return st->final ? V_OK : V_DEFER;
 }
 
+/* Distance from the end of the last context word of class c to start, or
+ * UINT64_MAX when there is none before it. Sticky context counts as near. */
+static uint64_t ctx_dist(const struct pii_stream *st, enum pii_ctx c, uint64_t start)
+{
+    int64_t e = st->ctx_end[c];
+    if (e >= 0 && (uint64_t)e <= start)
+        return start - (uint64_t)e;
+    return (st->sticky_ctx & (1u << c)) ? PII_CTX_WINDOW : UINT64_MAX;
+}
+
+/* Context that raises confidence: within PII_CTX_WINDOW bytes. */
 static bool ctx_near(const struct pii_stream *st, enum pii_ctx c, uint64_t start)
 {
-    if (st->sticky_ctx & (1u << c))
-        return true;
-    int64_t e = st->ctx_end[c];
-    return e >= 0 && (uint64_t)e <= start && start - (uint64_t)e <= PII_CTX_WINDOW;
+    return ctx_dist(st, c, start) <= PII_CTX_WINDOW;
+}
+
+/* Context that a type needs before it is counted at all (bare 9-digit SSN,
+ * passport): the word must be right before the value, as a key or label is. */
+static bool ctx_close(const struct pii_stream *st, enum pii_ctx c, uint64_t start)
+{
+    return (st->sticky_ctx & (1u << c)) || ctx_dist(st, c, start) <= PII_CTX_CLOSE;
 }
 
 static void emit(struct pii_stream *st, enum pii_type type, uint64_t start, uint64_t end,
@@ -366,14 +381,16 @@ static bool classify_digits(struct pii_stream *st, const struct digits *x, uint6
     const char *d = x->d;
     size_t n = x->nd;
     bool phone_ctx = ctx_near(st, PII_CTX_PHONE, start);
-    if (x->plus || (n > 10 && d[0] == '0' && d[1] == '0' && phone_ctx)) {
+    if (x->plus || (n > 10 && d[0] == '0' && d[1] == '0' && ctx_close(st, PII_CTX_PHONE, start))) {
         const char *e = x->plus ? d : d + 2;
         size_t en = x->plus ? n : n - 2;
         if (en == 13 && e[0] == '8' && e[1] == '6' && pii_cn_mobile_valid(e + 2, 11)) {
             emit(st, PII_CN_MOBILE, start, end, boost(80, phone_ctx, 95), e + 2, 11);
             return true;
         }
-        if (pii_e164_valid(e, en)) {
+        int ccl = pii_e164_valid(e, en);
+        /* written in groups, the first group is the whole country code */
+        if (ccl > 0 && (x->ng == 1 || !x->plus || x->g[0] == (unsigned)ccl)) {
             emit(st, PII_PHONE_INTL, start, end, boost(x->plus ? 55 : 60, phone_ctx, 90), e, en);
             return true;
         }
@@ -403,13 +420,16 @@ static bool classify_digits(struct pii_stream *st, const struct digits *x, uint6
         return true;
     }
     if (n == 9) {
-        bool ssn_ctx = ctx_near(st, PII_CTX_SSN, start);
         bool dashed = groups_are(x, g_ssn, 3);
-        if ((dashed || (x->ng == 1 && ssn_ctx)) && pii_ssn_valid(d, d + 3, d + 5)) {
-            emit(st, PII_US_SSN, start, end, dashed ? boost(55, ssn_ctx, 90) : 75, d, n);
+        /* a bare 9-digit number: the closer of an SSN and a passport label */
+        bool ssn_first = ctx_dist(st, PII_CTX_SSN, start) <= ctx_dist(st, PII_CTX_PASSPORT, start);
+        bool ssn_bare = x->ng == 1 && ssn_first && ctx_close(st, PII_CTX_SSN, start);
+        if ((dashed || ssn_bare) && pii_ssn_valid(d, d + 3, d + 5)) {
+            emit(st, PII_US_SSN, start, end,
+                 dashed ? boost(55, ctx_near(st, PII_CTX_SSN, start), 90) : 75, d, n);
             return true;
         }
-        if (x->ng == 1 && ctx_near(st, PII_CTX_PASSPORT, start) && pii_passport_valid(d, n)) {
+        if (x->ng == 1 && ctx_close(st, PII_CTX_PASSPORT, start) && pii_passport_valid(d, n)) {
             emit(st, PII_PASSPORT, start, end, 70, d, n);
             return true;
         }
@@ -477,14 +497,14 @@ static void do_digits(struct pii_stream *st, const struct win *w, size_t t)
     /* boundaries: no letter or digit either side, and not a decimal */
     if (lb > 0) {
         uint8_t c = p[lb - 1];
-        if (is_alnum(c) || (lb > 1 && (c == '.' || c == ',') && is_digit(p[lb - 2])))
+        if (is_alnum(c) || (lb > 1 && c == '.' && is_digit(p[lb - 2])))
             return;
     } else if (left_edge(st, w, lb) == V_REJECT) {
         return;
     }
     if (e < w->n) {
         uint8_t c = p[e];
-        if (is_alnum(c) || ((c == '.' || c == ',') && e + 1 < w->n && is_digit(p[e + 1])))
+        if (is_alnum(c) || (c == '.' && e + 1 < w->n && is_digit(p[e + 1])))
             return;
     }
     struct digits x = {.plus = plus};
@@ -508,7 +528,7 @@ static void do_digits(struct pii_stream *st, const struct win *w, size_t t)
     if (x.nd == 0 || (x.d[x.nd - 1] == 'X' && (x.nd != 18 || glen == 1)))
         return; /* X only as the last character of an 18-character ID */
     uint64_t abs0 = st->base + w->off;
-    if (classify_digits(st, &x, abs0 + lb, abs0 + e) || x.ng == 1)
+    if (classify_digits(st, &x, abs0 + lb, abs0 + e) || x.ng == 1 || x.plus)
         return;
     /* several numbers written side by side: try each group alone */
     size_t pos = s;
@@ -555,6 +575,14 @@ static void do_email(struct pii_stream *st, const struct win *w, size_t t)
         s++;
     while (e > a + 1 && (p[e - 1] == '.' || p[e - 1] == '-'))
         e--;
+    /* "example.comD": a lower-case TLD run into the next binary field (the
+     * 'D' of a PostgreSQL DataRow); the upper-case tail is not part of it */
+    size_t u = e;
+    while (u > a + 1 && p[u - 1] >= 'A' && p[u - 1] <= 'Z')
+        u--;
+    if (u < e && u > a + 2 && p[u - 1] >= 'a' && p[u - 1] <= 'z' && p[u - 2] >= 'a' &&
+        p[u - 2] <= 'z')
+        e = u;
     char buf[320];
     size_t n = e - s;
     for (size_t i = 0; i < n; i++) {
@@ -617,7 +645,7 @@ static void do_passport(struct pii_stream *st, const struct win *w, size_t t)
     size_t s = t;
     while (s > 0 && t - s < 10 && ((p[s - 1] >= 'A' && p[s - 1] <= 'Z') || is_digit(p[s - 1])))
         s--;
-    if (!ctx_near(st, PII_CTX_PASSPORT, abs0 + s))
+    if (!ctx_close(st, PII_CTX_PASSPORT, abs0 + s))
         return;
     size_t e = t;
     while (e < w->n && e - s < 10 && ((p[e] >= 'A' && p[e] <= 'Z') || is_digit(p[e])))
