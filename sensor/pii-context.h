@@ -19,7 +19,7 @@ enum pii_ctx {
 };
 
 /* How far (bytes) before a match its context word may end. */
-#define PII_CTX_WINDOW 256
+#define PII_CTX_WINDOW 128
 /* How far before a match a context word that the type requires may end. */
 #define PII_CTX_CLOSE 24
 

@@ -30,9 +30,12 @@ enum pii_type {
  * [i/10, (i+1)/10), the last one also 1.0. */
 #define PII_CONF_BUCKETS 10
 
-/* Bytes kept from the end of one feed for the next: the longest match that
- * is found across a boundary. Longer candidates are dropped at the boundary. */
-#define PII_TAIL 128
+/* A stream keeps the last PII_HIST bytes it was fed. The last PII_RESCAN of
+ * them are scanned again with the next data, so a match up to that long is
+ * found across a boundary (longer candidates are dropped there); the rest is
+ * the look-back in which context words are searched. */
+#define PII_RESCAN 128
+#define PII_HIST (PII_RESCAN + PII_CTX_WINDOW)
 
 /* Match counts, filled by pii_stream_feed. Zero it (or pii_counts_init)
  * before use; counts accumulate over calls. */
@@ -62,15 +65,17 @@ struct pii_scratch;
 struct pii_stream {
     const struct pii_scanner *sc;
     struct pii_scratch *scratch;   /* borrowed: the scanner's own unless set */
-    uint64_t base;                 /* stream offset of tail[0] */
-    uint8_t tail[PII_TAIL];
-    uint32_t tail_len;
+    uint64_t hist_base;            /* stream offset of hist[0] */
+    uint8_t hist[PII_HIST];
+    uint32_t hist_len;
     uint32_t sticky_ctx;           /* context classes that hold for the whole stream */
-    int64_t ctx_end[PII_CTX_MAX];  /* stream offset where the last context word ended */
     uint64_t done_end[5];          /* per candidate family: end of the last token decided */
     pii_match_fn on_match;
     void *on_match_ctx;
-    /* valid during one feed only */
+    /* valid during one feed only: the re-scanned history, then the data */
+    uint64_t base; /* stream offset of rs[0] */
+    const uint8_t *rs;
+    size_t rs_len;
     const uint8_t *cur;
     size_t cur_len;
     struct pii_counts *out;
@@ -108,12 +113,12 @@ void pii_stream_on_match(struct pii_stream *st, pii_match_fn fn, void *ctx);
 void pii_stream_add_context(struct pii_stream *st, const void *text, size_t len);
 
 /* Scans the next bytes of the stream (borrowed for the call) and adds what
- * it found to out. A candidate reaching the end of data is kept in the tail
+ * it found to out. A candidate reaching the end of data is kept in the history
  * and decided by a later feed or by pii_stream_flush. Never allocates.
  * Returns 0, or -1 when the pattern engine failed (counts are partial). */
 int pii_stream_feed(struct pii_stream *st, const uint8_t *data, size_t len, struct pii_counts *out);
 
-/* Ends the stream: decides the candidates still held in the tail. */
+/* Ends the stream: decides the candidates still held in the history. */
 int pii_stream_flush(struct pii_stream *st, struct pii_counts *out);
 void pii_stream_fini(struct pii_stream *st);
 

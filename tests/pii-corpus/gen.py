@@ -467,8 +467,8 @@ def bench(out, size_mb, with_pii):
     n = 0
     with open(out, "w") as f:
         while n < target:
-            # about 1% of bytes: one short PII record for every ~3.5 KB of text
-            block = "".join(bench_chunk(False) for _ in range(14))
+            # about 1% of bytes: one PII value (~18 bytes) for every ~1.8 KB of text
+            block = "".join(bench_chunk(False) for _ in range(7))
             if with_pii:
                 block += bench_chunk(True).split("\n", 1)[1]
             f.write(block)
