@@ -1002,13 +1002,19 @@ int pii_scan_dns_name(const struct pii_scanner *sc, struct pii_scratch *scratch,
     int rc = pii_scan_buf(sc, scratch, name, len, out);
     if (labels < 3)
         return rc;
-    /* join the labels before the registered domain */
-    size_t seen = 0;
-    for (size_t i = 0; i < len && seen < labels - 2; i++) {
-        if (name[i] == '.')
-            seen++;
-        else
-            joined[jn++] = (uint8_t)name[i];
+    /* join the leading labels that carry data: not the last two (the
+     * registered domain), and up to the first short label ("t" in
+     * data.data.t.tunnel.example), as tunnels put the payload first */
+    size_t seen = 0, start = 0;
+    for (size_t i = 0; i <= len && seen < labels - 2; i++) {
+        if (i < len && name[i] != '.')
+            continue;
+        if (i - start < 4)
+            break;
+        memcpy(joined + jn, name + start, i - start);
+        jn += i - start;
+        seen++;
+        start = i + 1;
     }
     if (jn < 12)
         return rc;

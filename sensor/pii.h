@@ -127,9 +127,10 @@ void pii_stream_fini(struct pii_stream *st);
 int pii_scan_buf(const struct pii_scanner *sc, struct pii_scratch *scratch, const void *data,
                  size_t len, struct pii_counts *out);
 
-/* Scans a DNS name: the labels before the registered domain (the last two
- * labels) are joined and, when they look like hex, base32 or base64, decoded
- * and scanned; the name as written is scanned as well. */
+/* Scans a DNS name: the leading labels before the registered domain (the
+ * last two labels) are joined up to the first label shorter than 4 bytes
+ * and, when they look like hex, base32 or base64, decoded and scanned; the
+ * name as written is scanned as well. */
 int pii_scan_dns_name(const struct pii_scanner *sc, struct pii_scratch *scratch, const char *name,
                       size_t len, struct pii_counts *out);
 
