@@ -43,8 +43,7 @@ static int copy_str(const struct bw_ydoc *doc, const struct bw_ynode *n, char *o
 }
 
 static int load_category(struct dataclass_set *set, const struct bw_ydoc *doc,
-                         const struct bw_ynode *key, const struct bw_ynode *val,
-                         struct bw_err *err)
+                         const struct bw_ynode *key, const struct bw_ynode *val, struct bw_err *err)
 {
     static const char *const keys[] = {"class", "description", "pii_types", NULL};
     if (set->n == DATACLASS_MAX)
@@ -160,8 +159,7 @@ const struct dataclass_category *dataclass_find(const struct dataclass_set *set,
     return NULL;
 }
 
-const struct dataclass_category *dataclass_of_type(const struct dataclass_set *set,
-                                                   enum pii_type t)
+const struct dataclass_category *dataclass_of_type(const struct dataclass_set *set, enum pii_type t)
 {
     if ((unsigned)t >= PII_TYPE_MAX || set->type_cat[t] < 0)
         return NULL;

@@ -32,8 +32,7 @@ int dataclass_load_mem(struct dataclass_set *set, const char *name, const void *
                        struct bw_err *err) BW_WUR;
 
 /* Category by name, NULL if there is none. */
-const struct dataclass_category *dataclass_find(const struct dataclass_set *set,
-                                                const char *name);
+const struct dataclass_category *dataclass_find(const struct dataclass_set *set, const char *name);
 /* Category of a scanner type (never NULL after a successful load). */
 const struct dataclass_category *dataclass_of_type(const struct dataclass_set *set,
                                                    enum pii_type t);

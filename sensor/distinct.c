@@ -76,7 +76,8 @@ void bw_distinct_add(struct bw_distinct *d, uint64_t hash)
     uint32_t idx = (uint32_t)(hash >> (64 - BW_DISTINCT_P));
     uint64_t rest = hash << BW_DISTINCT_P;
     /* rank = position of the first 1 bit in the remaining 54 bits, 1-based */
-    uint8_t rank = rest == 0 ? (uint8_t)(64 - BW_DISTINCT_P + 1) : (uint8_t)(__builtin_clzll(rest) + 1);
+    uint8_t rank =
+        rest == 0 ? (uint8_t)(64 - BW_DISTINCT_P + 1) : (uint8_t)(__builtin_clzll(rest) + 1);
     if (rank > d->reg[idx])
         d->reg[idx] = rank;
 }

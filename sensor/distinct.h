@@ -11,8 +11,8 @@
 #include "common/err.h"
 
 #define BW_DISTINCT_KEY_LEN 16
-#define BW_DISTINCT_P 10 /* 2^10 registers: 1 KiB, standard error 3.25% */
-#define BW_DISTINCT_M (1u << BW_DISTINCT_P)
+#define BW_DISTINCT_P       10 /* 2^10 registers: 1 KiB, standard error 3.25% */
+#define BW_DISTINCT_M       (1u << BW_DISTINCT_P)
 
 /* A HyperLogLog estimator in caller storage (init/fini not needed beyond
  * bw_distinct_init; it owns no memory). Small counts use linear counting,
@@ -38,7 +38,7 @@ uint64_t bw_distinct_estimate(const struct bw_distinct *d);
 /* Reads the installation key from `dir`/pii.key, creating the directory and
  * the file (16 random bytes, mode 0600) when absent. Returns 0, or -1 with a
  * message in err. */
-int bw_distinct_key_load(const char *dir, uint8_t key[BW_DISTINCT_KEY_LEN], struct bw_err *err)
-    BW_WUR;
+int bw_distinct_key_load(const char *dir, uint8_t key[BW_DISTINCT_KEY_LEN],
+                         struct bw_err *err) BW_WUR;
 
 #endif

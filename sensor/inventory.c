@@ -48,8 +48,7 @@ static int check_endpoint(const struct bw_ydoc *doc, const struct bw_ynode *n, c
         return bw_ynode_err(doc, n, err, "endpoint '%s' must start with '/'", p);
     for (const char *b = strchr(p, '{'); b != NULL; b = strchr(b + 1, '{'))
         if (strncmp(b, "{n}", 3) != 0 && strncmp(b, "{s}", 3) != 0)
-            return bw_ynode_err(doc, n, err, "endpoint '%s': only {n} and {s} are placeholders",
-                                p);
+            return bw_ynode_err(doc, n, err, "endpoint '%s': only {n} and {s} are placeholders", p);
     const char *star = strchr(p, '*');
     if (star != NULL && (star[1] != '\0' || star[-1] != '/'))
         return bw_ynode_err(doc, n, err, "endpoint '%s': '*' only as the last segment", p);
@@ -66,8 +65,7 @@ static int load_jur(struct inventory_dataset *d, const struct bw_ydoc *doc,
     double sum = 0;
     for (size_t i = 0; i < n->n; i++) {
         const struct bw_ynode *k = bw_ymap_key(n, i);
-        if (k->len != 2 || k->str[0] < 'A' || k->str[0] > 'Z' || k->str[1] < 'A' ||
-            k->str[1] > 'Z')
+        if (k->len != 2 || k->str[0] < 'A' || k->str[0] > 'Z' || k->str[1] < 'A' || k->str[1] > 'Z')
             return bw_ynode_err(doc, k, err,
                                 "jurisdiction '%s': expected an ISO 3166 country code (CN, US)",
                                 k->str);
@@ -85,14 +83,12 @@ static int load_jur(struct inventory_dataset *d, const struct bw_ydoc *doc,
     return 0;
 }
 
-static int load_dataset(struct inventory *inv, const struct bw_ydoc *doc,
-                        const struct bw_ynode *n, const struct dataclass_set *classes,
-                        struct bw_err *err)
+static int load_dataset(struct inventory *inv, const struct bw_ydoc *doc, const struct bw_ynode *n,
+                        const struct dataclass_set *classes, struct bw_err *err)
 {
-    static const char *const keys[] = {"id",       "description",  "tables",
-                                       "endpoints", "shares",      "categories",
-                                       "subjects", "jurisdictions", "encrypted_at_rest",
-                                       NULL};
+    static const char *const keys[] = {
+        "id",         "description", "tables",        "endpoints",         "shares",
+        "categories", "subjects",    "jurisdictions", "encrypted_at_rest", NULL};
     struct inventory_dataset *d = &inv->ds[inv->n];
     memset(d, 0, sizeof(*d));
     if (bw_ymap_check_keys(doc, n, keys, err) != 0)
@@ -206,8 +202,7 @@ const struct inventory_dataset *inventory_find(const struct inventory *inv, cons
     return NULL;
 }
 
-const struct inventory_dataset *inventory_find_table(const struct inventory *inv,
-                                                     const char *table)
+const struct inventory_dataset *inventory_find_table(const struct inventory *inv, const char *table)
 {
     bool qualified = strchr(table, '.') != NULL;
     for (size_t i = 0; i < inv->n; i++)
@@ -263,8 +258,7 @@ const struct inventory_dataset *inventory_find_endpoint(const struct inventory *
     return NULL;
 }
 
-const struct inventory_dataset *inventory_find_share(const struct inventory *inv,
-                                                     const char *path)
+const struct inventory_dataset *inventory_find_share(const struct inventory *inv, const char *path)
 {
     for (size_t i = 0; i < inv->n; i++)
         for (size_t k = 0; k < inv->ds[i].nshares; k++) {

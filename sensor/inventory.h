@@ -25,16 +25,16 @@ struct inventory_share {
 struct inventory_dataset {
     char id[64];
     char description[160];
-    char tables[INVENTORY_MAX_LOC][128];    /* schema.table */
+    char tables[INVENTORY_MAX_LOC][128]; /* schema.table */
     size_t ntables;
     char endpoints[INVENTORY_MAX_LOC][128]; /* "/api/customers/{n}"; {n} digits, {s} any
                                                segment, a final "*" any rest */
     size_t nendpoints;
-    char shares[INVENTORY_MAX_LOC][128];    /* path prefixes: "//fs01/exports" */
+    char shares[INVENTORY_MAX_LOC][128]; /* path prefixes: "//fs01/exports" */
     size_t nshares;
     char categories[INVENTORY_MAX_CAT][32];
     size_t ncategories;
-    uint64_t subjects;                      /* approximate number of people */
+    uint64_t subjects; /* approximate number of people */
     struct inventory_share jur[INVENTORY_MAX_JUR];
     size_t njur;
     bool encrypted_at_rest;
@@ -65,8 +65,7 @@ const struct inventory_dataset *inventory_find_table(const struct inventory *inv
 const struct inventory_dataset *inventory_find_endpoint(const struct inventory *inv,
                                                         const char *path);
 /* File path under one of the shares (prefix ending at a '/' boundary). */
-const struct inventory_dataset *inventory_find_share(const struct inventory *inv,
-                                                     const char *path);
+const struct inventory_dataset *inventory_find_share(const struct inventory *inv, const char *path);
 
 /* Does one endpoint pattern match a path? (exposed for tests) */
 bool inventory_endpoint_match(const char *pattern, const char *path);

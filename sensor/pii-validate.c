@@ -184,19 +184,17 @@ static const struct {
     char cc[3];
     unsigned char len;
 } iban_len[] = {
-    {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16},
-    {"BG", 22}, {"BH", 22}, {"BI", 27}, {"BR", 29}, {"BY", 28}, {"CH", 21}, {"CR", 22},
-    {"CY", 28}, {"CZ", 24}, {"DE", 22}, {"DJ", 27}, {"DK", 18}, {"DO", 28}, {"EE", 20},
-    {"EG", 29}, {"ES", 24}, {"FI", 18}, {"FK", 18}, {"FO", 18}, {"FR", 27}, {"GB", 22},
-    {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27}, {"GT", 28}, {"HR", 21}, {"HU", 28},
-    {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27}, {"JO", 30}, {"KW", 30},
-    {"KZ", 20}, {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20}, {"LU", 20}, {"LV", 21},
-    {"LY", 25}, {"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MN", 20}, {"MR", 27},
-    {"MT", 31}, {"MU", 30}, {"NI", 28}, {"NL", 18}, {"NO", 15}, {"OM", 23}, {"PK", 24},
-    {"PL", 28}, {"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22}, {"RU", 33},
-    {"SA", 24}, {"SC", 31}, {"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27},
-    {"SO", 23}, {"ST", 25}, {"SV", 28}, {"TL", 23}, {"TN", 24}, {"TR", 26}, {"UA", 29},
-    {"VA", 22}, {"VG", 24}, {"XK", 20}, {"YE", 30},
+    {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16}, {"BG", 22},
+    {"BH", 22}, {"BI", 27}, {"BR", 29}, {"BY", 28}, {"CH", 21}, {"CR", 22}, {"CY", 28}, {"CZ", 24},
+    {"DE", 22}, {"DJ", 27}, {"DK", 18}, {"DO", 28}, {"EE", 20}, {"EG", 29}, {"ES", 24}, {"FI", 18},
+    {"FK", 18}, {"FO", 18}, {"FR", 27}, {"GB", 22}, {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27},
+    {"GT", 28}, {"HR", 21}, {"HU", 28}, {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27},
+    {"JO", 30}, {"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20}, {"LU", 20},
+    {"LV", 21}, {"LY", 25}, {"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MN", 20}, {"MR", 27},
+    {"MT", 31}, {"MU", 30}, {"NI", 28}, {"NL", 18}, {"NO", 15}, {"OM", 23}, {"PK", 24}, {"PL", 28},
+    {"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22}, {"RU", 33}, {"SA", 24}, {"SC", 31},
+    {"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27}, {"SO", 23}, {"ST", 25}, {"SV", 28},
+    {"TL", 23}, {"TN", 24}, {"TR", 26}, {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20}, {"YE", 30},
 };
 
 bool pii_iban_valid(const char *s, size_t n)
@@ -233,22 +231,20 @@ static const struct {
     unsigned short cc;
     unsigned char min, max;
 } e164_len[] = {
-    {1, 10, 10},   {7, 10, 10},  {20, 9, 10},  {27, 9, 9},  {30, 10, 10}, {31, 9, 9},
-    {32, 8, 9},    {33, 9, 9},   {34, 9, 9},   {36, 8, 9},  {39, 6, 11},  {41, 9, 9},
-    {43, 4, 13},   {44, 9, 10},  {45, 8, 8},   {46, 7, 9},  {47, 8, 8},   {48, 9, 9},
-    {49, 6, 13},   {52, 10, 10}, {55, 10, 11}, {61, 9, 9},  {62, 8, 12},  {63, 10, 10},
-    {64, 8, 10},   {65, 8, 8},   {66, 8, 9},   {81, 9, 10}, {82, 8, 10},  {84, 9, 10},
-    {86, 10, 11},  {90, 10, 10}, {91, 10, 10}, {92, 9, 10}, {852, 8, 8},  {853, 8, 8},
-    {886, 8, 9},   {971, 8, 9},  {972, 8, 9},  {353, 7, 9}, {351, 9, 9},  {358, 5, 12},
-    {380, 9, 9},   {420, 9, 9},
+    {1, 10, 10}, {7, 10, 10}, {20, 9, 10},  {27, 9, 9},   {30, 10, 10}, {31, 9, 9},   {32, 8, 9},
+    {33, 9, 9},  {34, 9, 9},  {36, 8, 9},   {39, 6, 11},  {41, 9, 9},   {43, 4, 13},  {44, 9, 10},
+    {45, 8, 8},  {46, 7, 9},  {47, 8, 8},   {48, 9, 9},   {49, 6, 13},  {52, 10, 10}, {55, 10, 11},
+    {61, 9, 9},  {62, 8, 12}, {63, 10, 10}, {64, 8, 10},  {65, 8, 8},   {66, 8, 9},   {81, 9, 10},
+    {82, 8, 10}, {84, 9, 10}, {86, 10, 11}, {90, 10, 10}, {91, 10, 10}, {92, 9, 10},  {852, 8, 8},
+    {853, 8, 8}, {886, 8, 9}, {971, 8, 9},  {972, 8, 9},  {353, 7, 9},  {351, 9, 9},  {358, 5, 12},
+    {380, 9, 9}, {420, 9, 9},
 };
 
 static bool e164_two_digit(unsigned p)
 {
-    static const unsigned char codes[] = {20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44,
-                                          45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56, 57, 58,
-                                          60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91,
-                                          92, 93, 94, 95, 98};
+    static const unsigned char codes[] = {
+        20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54,
+        55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98};
     for (size_t i = 0; i < sizeof(codes); i++)
         if (codes[i] == p)
             return true;
@@ -259,9 +255,24 @@ static bool e164_three_digit(unsigned p)
 {
     unsigned h = p / 10;
     switch (h) {
-    case 21: case 22: case 23: case 24: case 25: case 26: case 29:
-    case 35: case 37: case 38: case 50: case 59: case 67: case 68:
-    case 69: case 96: case 97: case 99:
+    case 21:
+    case 22:
+    case 23:
+    case 24:
+    case 25:
+    case 26:
+    case 29:
+    case 35:
+    case 37:
+    case 38:
+    case 50:
+    case 59:
+    case 67:
+    case 68:
+    case 69:
+    case 96:
+    case 97:
+    case 99:
         return true;
     case 42:
         return p == 420 || p == 421 || p == 423;
@@ -318,9 +329,9 @@ static bool ieq(const char *a, size_t n, const char *lit)
 
 bool pii_email_valid(const char *s, size_t n)
 {
-    static const char *const not_tld[] = {"png", "jpg", "jpeg", "gif", "svg", "webp", "css",
-                                          "js",  "json", "html", "htm", "php", "xml", "txt",
-                                          "pdf", "ico", "woff", "ttf", "map", "min", "bmp"};
+    static const char *const not_tld[] = {"png", "jpg",  "jpeg", "gif", "svg", "webp", "css",
+                                          "js",  "json", "html", "htm", "php", "xml",  "txt",
+                                          "pdf", "ico",  "woff", "ttf", "map", "min",  "bmp"};
     if (n < 6 || n > 254)
         return false;
     const char *at = memchr(s, '@', n);
@@ -424,25 +435,26 @@ bool pii_cn_name_valid(const char *s, size_t n)
 }
 
 static const char *const en_given[] = {
-    "James",   "John",    "Robert",  "Michael", "William", "David",   "Richard", "Joseph",
-    "Thomas",  "Charles", "Daniel",  "Matthew", "Anthony", "Mark",    "Paul",    "Steven",
-    "Andrew",  "Kenneth", "Joshua",  "Kevin",   "Brian",   "George",  "Edward",  "Peter",
-    "Oliver",  "Harry",   "Jack",    "Jacob",   "Noah",    "Lucas",   "Liam",    "Ethan",
-    "Mary",    "Patricia", "Jennifer", "Linda", "Elizabeth", "Barbara", "Susan", "Jessica",
-    "Sarah",   "Karen",   "Nancy",   "Lisa",    "Margaret", "Sandra", "Ashley",  "Emily",
-    "Emma",    "Olivia",  "Sophia",  "Charlotte", "Amelia", "Isabella", "Mia",   "Anna",
-    "Laura",   "Julia",   "Maria",   "Hannah",  "Claire",  "Lucy",    "Alice",   "Grace",
-    "Hans",    "Klaus",   "Lukas",   "Jonas",   "Felix",   "Lena",    "Marie",   "Sophie",
-    "Pierre",  "Jean",    "Louis",   "Camille", "Chloe",   "Manon",   "Wei",     "Li",
-    "Ming",    "Jun",     "Hui",     "Yan",     "Lei",     "Fang",    "Jing",    "Min",
-    "Ahmed",   "Mohammed", "Ali",    "Fatima",  "Carlos",  "Jose",    "Juan",    "Ana",
+    "James",  "John",     "Robert",   "Michael",   "William",   "David",    "Richard", "Joseph",
+    "Thomas", "Charles",  "Daniel",   "Matthew",   "Anthony",   "Mark",     "Paul",    "Steven",
+    "Andrew", "Kenneth",  "Joshua",   "Kevin",     "Brian",     "George",   "Edward",  "Peter",
+    "Oliver", "Harry",    "Jack",     "Jacob",     "Noah",      "Lucas",    "Liam",    "Ethan",
+    "Mary",   "Patricia", "Jennifer", "Linda",     "Elizabeth", "Barbara",  "Susan",   "Jessica",
+    "Sarah",  "Karen",    "Nancy",    "Lisa",      "Margaret",  "Sandra",   "Ashley",  "Emily",
+    "Emma",   "Olivia",   "Sophia",   "Charlotte", "Amelia",    "Isabella", "Mia",     "Anna",
+    "Laura",  "Julia",    "Maria",    "Hannah",    "Claire",    "Lucy",     "Alice",   "Grace",
+    "Hans",   "Klaus",    "Lukas",    "Jonas",     "Felix",     "Lena",     "Marie",   "Sophie",
+    "Pierre", "Jean",     "Louis",    "Camille",   "Chloe",     "Manon",    "Wei",     "Li",
+    "Ming",   "Jun",      "Hui",      "Yan",       "Lei",       "Fang",     "Jing",    "Min",
+    "Ahmed",  "Mohammed", "Ali",      "Fatima",    "Carlos",    "Jose",     "Juan",    "Ana",
 };
 
 static const char *const en_stop[] = {
-    "The",  "And",  "Of",    "For",   "Inc",   "Ltd",   "Llc",    "Corp",  "Co",   "Street",
-    "Road", "Avenue", "Pro", "Plus",  "Max",   "Mini",  "New",    "Home",  "Page", "Product",
-    "User", "Admin", "Test", "Item",  "Order", "Group", "Service", "Team", "Shop", "Store",
-    "Data", "File",  "Report", "Default", "None", "Null", "Unknown", "Customer", "Account",
+    "The",    "And",     "Of",      "For",     "Inc",     "Ltd",      "Llc",     "Corp",
+    "Co",     "Street",  "Road",    "Avenue",  "Pro",     "Plus",     "Max",     "Mini",
+    "New",    "Home",    "Page",    "Product", "User",    "Admin",    "Test",    "Item",
+    "Order",  "Group",   "Service", "Team",    "Shop",    "Store",    "Data",    "File",
+    "Report", "Default", "None",    "Null",    "Unknown", "Customer", "Account",
 };
 
 static bool word_in(const char *w, size_t n, const char *const *list, size_t count)

@@ -47,27 +47,32 @@ static const struct {
     [T_IBAN] = {"(?:^|[^A-Za-z0-9])[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}", 0},
     [T_PASSPORT] = {"(?:^|[^A-Za-z0-9])[A-Z][A-Z0-9][0-9]{6}", 0},
     [T_NAME_EN] = {"name[\"']?[ \\t]{0,3}[:=][ \\t]{0,3}[\"']?", HS_FLAG_CASELESS},
-    [T_NAME_CN] = {"\xe5\xa7\x93\xe5\x90\x8d[\"']?[ \\t]{0,3}(?::|\xef\xbc\x9a|=)?[ \\t]{0,3}[\"']?", 0},
+    [T_NAME_CN] =
+        {"\xe5\xa7\x93\xe5\x90\x8d[\"']?[ \\t]{0,3}(?::|\xef\xbc\x9a|=)?[ \\t]{0,3}[\"']?", 0},
 };
 
 static const enum fam trig_fam[T_MAX] = {
-    [T_EMAIL] = FAM_EMAIL,      [T_DIGITS] = FAM_DIGITS,  [T_IBAN] = FAM_IBAN,
+    [T_EMAIL] = FAM_EMAIL,       [T_DIGITS] = FAM_DIGITS, [T_IBAN] = FAM_IBAN,
     [T_PASSPORT] = FAM_PASSPORT, [T_NAME_EN] = FAM_NAME,  [T_NAME_CN] = FAM_NAME,
 };
 
 static const char *const type_names[PII_TYPE_MAX] = {
-    [PII_EMAIL] = "email",         [PII_CN_MOBILE] = "cn_mobile",
-    [PII_PHONE_INTL] = "phone_intl", [PII_CN_RESIDENT_ID] = "cn_resident_id",
-    [PII_CARD] = "card_number",    [PII_US_SSN] = "us_ssn",
-    [PII_IBAN] = "iban",           [PII_PASSPORT] = "passport",
+    [PII_EMAIL] = "email",
+    [PII_CN_MOBILE] = "cn_mobile",
+    [PII_PHONE_INTL] = "phone_intl",
+    [PII_CN_RESIDENT_ID] = "cn_resident_id",
+    [PII_CARD] = "card_number",
+    [PII_US_SSN] = "us_ssn",
+    [PII_IBAN] = "iban",
+    [PII_PASSPORT] = "passport",
     [PII_NAME] = "person_name",
 };
 
 static const char *const type_cats[PII_TYPE_MAX] = {
-    [PII_EMAIL] = "contact",          [PII_CN_MOBILE] = "contact",
-    [PII_PHONE_INTL] = "contact",     [PII_CN_RESIDENT_ID] = "national_id",
-    [PII_CARD] = "financial",         [PII_US_SSN] = "national_id",
-    [PII_IBAN] = "financial",         [PII_PASSPORT] = "national_id",
+    [PII_EMAIL] = "contact",      [PII_CN_MOBILE] = "contact",
+    [PII_PHONE_INTL] = "contact", [PII_CN_RESIDENT_ID] = "national_id",
+    [PII_CARD] = "financial",     [PII_US_SSN] = "national_id",
+    [PII_IBAN] = "financial",     [PII_PASSPORT] = "national_id",
     [PII_NAME] = "identity",
 };
 
@@ -355,8 +360,7 @@ static void ctx_lookup(struct pii_stream *st, struct ctxinfo *ci, uint64_t start
 
 /* Distance from the end of the last context word of class c to start, or
  * UINT64_MAX when there is none before it. Sticky context counts as near. */
-static uint64_t ctx_dist(struct pii_stream *st, struct ctxinfo *ci, enum pii_ctx c,
-                         uint64_t start)
+static uint64_t ctx_dist(struct pii_stream *st, struct ctxinfo *ci, enum pii_ctx c, uint64_t start)
 {
     ctx_lookup(st, ci, start);
     if (ci->end[c] > 0)
@@ -446,7 +450,8 @@ static bool classify_digits(struct pii_stream *st, const struct digits *x, uint6
     const char *d = x->d;
     size_t n = x->nd;
     bool phone_ctx = ctx_near(st, &ci, PII_CTX_PHONE, start);
-    if (x->plus || (n > 10 && d[0] == '0' && d[1] == '0' && ctx_close(st, &ci, PII_CTX_PHONE, start))) {
+    if (x->plus ||
+        (n > 10 && d[0] == '0' && d[1] == '0' && ctx_close(st, &ci, PII_CTX_PHONE, start))) {
         const char *e = x->plus ? d : d + 2;
         size_t en = x->plus ? n : n - 2;
         if (en == 13 && e[0] == '8' && e[1] == '6' && pii_cn_mobile_valid(e + 2, 11)) {
@@ -464,8 +469,8 @@ static bool classify_digits(struct pii_stream *st, const struct digits *x, uint6
     static const unsigned char g_id[] = {6, 8, 4}, g_mob[] = {3, 4, 4}, g_mob86[] = {2, 3, 4, 4},
                                g_ssn[] = {3, 2, 4};
     if (n == 18 && (x->ng == 1 || groups_are(x, g_id, 3)) && pii_cn_id_valid(d, n)) {
-        emit(st, PII_CN_RESIDENT_ID, start, end, boost(90, ctx_near(st, &ci, PII_CTX_ID, start), 99), d,
-             n);
+        emit(st, PII_CN_RESIDENT_ID, start, end,
+             boost(90, ctx_near(st, &ci, PII_CTX_ID, start), 99), d, n);
         return true;
     }
     if (d[n - 1] == 'X')
@@ -487,7 +492,8 @@ static bool classify_digits(struct pii_stream *st, const struct digits *x, uint6
     if (n == 9) {
         bool dashed = groups_are(x, g_ssn, 3);
         /* a bare 9-digit number: the closer of an SSN and a passport label */
-        bool ssn_first = ctx_dist(st, &ci, PII_CTX_SSN, start) <= ctx_dist(st, &ci, PII_CTX_PASSPORT, start);
+        bool ssn_first =
+            ctx_dist(st, &ci, PII_CTX_SSN, start) <= ctx_dist(st, &ci, PII_CTX_PASSPORT, start);
         bool ssn_bare = x->ng == 1 && ssn_first && ctx_close(st, &ci, PII_CTX_SSN, start);
         if ((dashed || ssn_bare) && pii_ssn_valid(d, d + 3, d + 5)) {
             emit(st, PII_US_SSN, start, end,
@@ -634,7 +640,8 @@ static void do_email(struct pii_stream *st, const struct win *w, size_t t)
     enum verdict v = right_edge(st, w, e);
     if (v == V_DEFER)
         return;
-    if (!decide(st, w, FAM_EMAIL, e) || v == V_REJECT || a - s > 64 || e - a > 254 || (s == 0 && left_edge(st, w, 0) == V_REJECT))
+    if (!decide(st, w, FAM_EMAIL, e) || v == V_REJECT || a - s > 64 || e - a > 254 ||
+        (s == 0 && left_edge(st, w, 0) == V_REJECT))
         return;
     while (s < a && p[s] == '.')
         s++;
@@ -658,8 +665,8 @@ static void do_email(struct pii_stream *st, const struct win *w, size_t t)
         return;
     uint64_t abs0 = st->base + w->off;
     struct ctxinfo ci = {0};
-    emit(st, PII_EMAIL, abs0 + s, abs0 + e, boost(80, ctx_near(st, &ci, PII_CTX_EMAIL, abs0 + s), 95),
-         buf, n);
+    emit(st, PII_EMAIL, abs0 + s, abs0 + e,
+         boost(80, ctx_near(st, &ci, PII_CTX_EMAIL, abs0 + s), 95), buf, n);
 }
 
 static void do_iban(struct pii_stream *st, const struct win *w, size_t t, size_t head)
@@ -735,7 +742,8 @@ static bool han_at(const uint8_t *p, size_t i, size_t n)
 {
     if (i + 3 > n || p[i] < 0xE4 || p[i] > 0xE9)
         return false;
-    return (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80 && (p[i] != 0xE4 || p[i + 1] >= 0xB8);
+    return (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80 &&
+           (p[i] != 0xE4 || p[i + 1] >= 0xB8);
 }
 
 static void do_name(struct pii_stream *st, const struct win *w, size_t t)
@@ -752,8 +760,8 @@ static void do_name(struct pii_stream *st, const struct win *w, size_t t)
         if (e < w->n && e + 3 > w->n && p[e] >= 0xE4)
             e = w->n; /* a character cut by the end of the data: undecided */
     } else {
-        while (e < w->n && e - s < 49 && (is_alpha(p[e]) || p[e] == ' ' || p[e] == '\'' ||
-                                          p[e] == '-'))
+        while (e < w->n && e - s < 49 &&
+               (is_alpha(p[e]) || p[e] == ' ' || p[e] == '\'' || p[e] == '-'))
             e++;
     }
     enum verdict v = right_edge(st, w, e);
@@ -837,8 +845,8 @@ static int scan(struct pii_stream *st, const uint8_t *data, size_t len, struct p
     unsigned lens[2] = {(unsigned)r, (unsigned)len};
     hs_error_t rc = HS_SUCCESS;
     if (r + len > 0)
-        rc = hs_scan_vector(st->sc->db, bufs + (r == 0), lens + (r == 0),
-                            (r > 0) + (len > 0), 0, st->scratch->s, on_hs, st);
+        rc = hs_scan_vector(st->sc->db, bufs + (r == 0), lens + (r == 0), (r > 0) + (len > 0), 0,
+                            st->scratch->s, on_hs, st);
     /* keep the last PII_HIST bytes of history + data */
     size_t total = st->hist_len + len;
     size_t keep = total < PII_HIST ? total : PII_HIST;

@@ -35,13 +35,13 @@ enum pii_type {
  * found across a boundary (longer candidates are dropped there); the rest is
  * the look-back in which context words are searched. */
 #define PII_RESCAN 128
-#define PII_HIST (PII_RESCAN + PII_CTX_WINDOW)
+#define PII_HIST   (PII_RESCAN + PII_CTX_WINDOW)
 
 /* Match counts, filled by pii_stream_feed. Zero it (or pii_counts_init)
  * before use; counts accumulate over calls. */
 struct pii_counts {
-    uint64_t matches[PII_TYPE_MAX];        /* validated matches, raw */
-    uint64_t conf_hist[PII_CONF_BUCKETS];  /* over all types */
+    uint64_t matches[PII_TYPE_MAX];             /* validated matches, raw */
+    uint64_t conf_hist[PII_CONF_BUCKETS];       /* over all types */
     struct bw_distinct *distinct[PII_TYPE_MAX]; /* caller-owned or NULL: keyed hash of each
                                                    normalised value is added here */
 };
@@ -49,11 +49,11 @@ struct pii_counts {
 /* One validated match, passed to the match callback. */
 struct pii_match {
     enum pii_type type;
-    uint64_t start, end;  /* stream offsets, end exclusive */
-    unsigned confidence;  /* percent, 1..100 */
-    const char *value;    /* normalised value (digits, lower-case email), borrowed */
+    uint64_t start, end; /* stream offsets, end exclusive */
+    unsigned confidence; /* percent, 1..100 */
+    const char *value;   /* normalised value (digits, lower-case email), borrowed */
     size_t value_len;
-    uint64_t hash;        /* keyed hash of type + value */
+    uint64_t hash; /* keyed hash of type + value */
 };
 
 typedef void (*pii_match_fn)(void *ctx, const struct pii_match *m);
@@ -64,12 +64,12 @@ struct pii_scratch;
 /* Per-stream state in caller storage: constant size, no heap. */
 struct pii_stream {
     const struct pii_scanner *sc;
-    struct pii_scratch *scratch;   /* borrowed: the scanner's own unless set */
-    uint64_t hist_base;            /* stream offset of hist[0] */
+    struct pii_scratch *scratch; /* borrowed: the scanner's own unless set */
+    uint64_t hist_base;          /* stream offset of hist[0] */
     uint8_t hist[PII_HIST];
     uint32_t hist_len;
-    uint32_t sticky_ctx;           /* context classes that hold for the whole stream */
-    uint64_t done_end[5];          /* per candidate family: end of the last token decided */
+    uint32_t sticky_ctx;  /* context classes that hold for the whole stream */
+    uint64_t done_end[5]; /* per candidate family: end of the last token decided */
     pii_match_fn on_match;
     void *on_match_ctx;
     /* valid during one feed only: the re-scanned history, then the data */

@@ -62,8 +62,7 @@ static void test_patterns(void **state)
                                  "    shares: [//fs01/hr/]\n";
     struct inventory inv;
     struct bw_err err;
-    assert_int_equal(inventory_load_mem(&inv, "s.yaml", shares, sizeof(shares) - 1, NULL, &err),
-                     0);
+    assert_int_equal(inventory_load_mem(&inv, "s.yaml", shares, sizeof(shares) - 1, NULL, &err), 0);
     assert_non_null(inventory_find_share(&inv, "//fs01/hr/payroll.xlsx"));
     assert_non_null(inventory_find_share(&inv, "//fs01/hr"));
     assert_null(inventory_find_share(&inv, "//fs01/hrx/a"));

@@ -106,19 +106,19 @@ static void test_negatives(void **state)
 {
     (void)state;
     static const char *const no[] = {
-        "4111 1111 1111 1112",       /* Luhn */
-        "110105194912310021",        /* GB 11643 check */
-        "DE88370400440532013000",    /* mod 97 */
-        "666-12-3456 000-12-3456",   /* SSN ranges */
-        "12812345678",               /* no such mobile network */
-        "<img src=logo@2x.png>",     /* file name, not an address */
+        "4111 1111 1111 1112",                   /* Luhn */
+        "110105194912310021",                    /* GB 11643 check */
+        "DE88370400440532013000",                /* mod 97 */
+        "666-12-3456 000-12-3456",               /* SSN ranges */
+        "12812345678",                           /* no such mobile network */
+        "<img src=logo@2x.png>",                 /* file name, not an address */
         "price 0.13812345678 and 13812345678.5", /* decimals */
-        "ID13812345678 13812345678X", /* letters glued on either side */
-        "E12345678",                 /* passport shape, no context */
-        "123456789",                 /* bare 9 digits, no context */
-        "+99 1234567",               /* no such country code */
-        "1700000000000 2024-01-05 12:00:00", /* epoch ms, dates */
-        "{\"name\": \"widget pro\"}", /* not a name */
+        "ID13812345678 13812345678X",            /* letters glued on either side */
+        "E12345678",                             /* passport shape, no context */
+        "123456789",                             /* bare 9 digits, no context */
+        "+99 1234567",                           /* no such country code */
+        "1700000000000 2024-01-05 12:00:00",     /* epoch ms, dates */
+        "{\"name\": \"widget pro\"}",            /* not a name */
     };
     for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
         struct seen s = scan(no[i], strlen(no[i]));
@@ -352,10 +352,14 @@ static void test_distinct_and_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_types),         cmocka_unit_test(test_negatives),
-        cmocka_unit_test(test_boundaries_binary), cmocka_unit_test(test_context),
-        cmocka_unit_test(test_straddle),      cmocka_unit_test(test_corpus_chunks),
-        cmocka_unit_test(test_dns),           cmocka_unit_test(test_distinct_and_names),
+        cmocka_unit_test(test_types),
+        cmocka_unit_test(test_negatives),
+        cmocka_unit_test(test_boundaries_binary),
+        cmocka_unit_test(test_context),
+        cmocka_unit_test(test_straddle),
+        cmocka_unit_test(test_corpus_chunks),
+        cmocka_unit_test(test_dns),
+        cmocka_unit_test(test_distinct_and_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -40,7 +40,7 @@ static void test_card(void **state)
     assert_false(pii_card_valid(S("0000000000000000")));   /* no issuer */
     assert_false(pii_card_valid(S("4444444444444444")));   /* Luhn fails */
     assert_true(pii_card_valid(S("4444444444444448")));
-    assert_false(pii_card_valid(S("411111111111")));       /* 12 digits */
+    assert_false(pii_card_valid(S("411111111111")));         /* 12 digits */
     assert_false(pii_card_valid(S("41111111111111111111"))); /* 20 digits */
     assert_int_equal(pii_card_issuer(S("4111111111111111")), PII_ISSUER_VISA);
     assert_int_equal(pii_card_issuer(S("378282246310005")), PII_ISSUER_AMEX);
@@ -101,24 +101,24 @@ static void test_iban(void **state)
     assert_true(pii_iban_valid(S("FR1420041010050500013M02606")));
     assert_true(pii_iban_valid(S("NO9386011117947"))); /* shortest: 15 */
     assert_true(pii_iban_valid(S("MT84MALT011000012345MTLCAST001S")));
-    assert_false(pii_iban_valid(S("DE88370400440532013000")));  /* check digits */
-    assert_false(pii_iban_valid(S("DE8937040044053201300")));   /* DE is 22 */
-    assert_false(pii_iban_valid(S("XX89370400440532013000")));  /* no such country */
-    assert_false(pii_iban_valid(S("de89370400440532013000")));  /* lower case */
+    assert_false(pii_iban_valid(S("DE88370400440532013000"))); /* check digits */
+    assert_false(pii_iban_valid(S("DE8937040044053201300")));  /* DE is 22 */
+    assert_false(pii_iban_valid(S("XX89370400440532013000"))); /* no such country */
+    assert_false(pii_iban_valid(S("de89370400440532013000"))); /* lower case */
     assert_false(pii_iban_valid(S("GB82WEST1234569876543!")));
 }
 
 static void test_e164(void **state)
 {
     (void)state;
-    assert_int_equal(pii_e164_valid(S("442079460958")), 2);  /* UK 10 */
-    assert_int_equal(pii_e164_valid(S("14155552671")), 1);   /* US */
-    assert_int_equal(pii_e164_valid(S("8613812345678")), 2); /* CN mobile */
-    assert_int_equal(pii_e164_valid(S("35312345678")), 3);   /* Ireland */
-    assert_int_equal(pii_e164_valid(S("4412345")), 0);       /* too short */
-    assert_int_equal(pii_e164_valid(S("1415555267")), 0);    /* US needs 10 after 1 */
-    assert_int_equal(pii_e164_valid(S("4402079460958")), 0); /* trunk 0 after 44 */
-    assert_int_equal(pii_e164_valid(S("28123456789")), 0);   /* 28x unassigned */
+    assert_int_equal(pii_e164_valid(S("442079460958")), 2);     /* UK 10 */
+    assert_int_equal(pii_e164_valid(S("14155552671")), 1);      /* US */
+    assert_int_equal(pii_e164_valid(S("8613812345678")), 2);    /* CN mobile */
+    assert_int_equal(pii_e164_valid(S("35312345678")), 3);      /* Ireland */
+    assert_int_equal(pii_e164_valid(S("4412345")), 0);          /* too short */
+    assert_int_equal(pii_e164_valid(S("1415555267")), 0);       /* US needs 10 after 1 */
+    assert_int_equal(pii_e164_valid(S("4402079460958")), 0);    /* trunk 0 after 44 */
+    assert_int_equal(pii_e164_valid(S("28123456789")), 0);      /* 28x unassigned */
     assert_int_equal(pii_e164_valid(S("1234567890123456")), 0); /* 16 digits */
 }
 
@@ -128,12 +128,12 @@ static void test_email(void **state)
     assert_true(pii_email_valid(S("john.doe@example.com")));
     assert_true(pii_email_valid(S("a+tag@mail.example.co.uk")));
     assert_true(pii_email_valid(S("x_y%z@xn--fiqs8s.xn--fiqz9s")));
-    assert_false(pii_email_valid(S("logo@2x.png")));     /* file, not a mail */
-    assert_false(pii_email_valid(S("user@localhost")));  /* one label */
+    assert_false(pii_email_valid(S("logo@2x.png")));    /* file, not a mail */
+    assert_false(pii_email_valid(S("user@localhost"))); /* one label */
     assert_false(pii_email_valid(S("a..b@example.com")));
     assert_false(pii_email_valid(S(".ab@example.com")));
     assert_false(pii_email_valid(S("ab@-example.com")));
-    assert_false(pii_email_valid(S("ab@example.c")));    /* TLD 1 letter */
+    assert_false(pii_email_valid(S("ab@example.c"))); /* TLD 1 letter */
     assert_false(pii_email_valid(S("ab@example.c0m")));
     assert_false(pii_email_valid(S("@example.com")));
 }
@@ -145,8 +145,8 @@ static void test_passport(void **state)
     assert_true(pii_passport_valid(S("EA1234567")));
     assert_true(pii_passport_valid(S("123456789")));
     assert_false(pii_passport_valid(S("E1234567X8")));
-    assert_false(pii_passport_valid(S("ABCDEFG12")));   /* too few digits */
-    assert_false(pii_passport_valid(S("111111111")));   /* one digit repeated */
+    assert_false(pii_passport_valid(S("ABCDEFG12"))); /* too few digits */
+    assert_false(pii_passport_valid(S("111111111"))); /* one digit repeated */
     assert_false(pii_passport_valid(S("e12345678")));
 }
 
@@ -155,19 +155,19 @@ static void test_names(void **state)
     (void)state;
     bool known;
     assert_true(pii_cn_name_valid(S("张伟")));
-    assert_true(pii_cn_name_valid(S("欧阳娜娜")));     /* compound surname */
-    assert_false(pii_cn_name_valid(S("伟")));          /* one character */
-    assert_false(pii_cn_name_valid(S("订单发货")));     /* no surname */
-    assert_false(pii_cn_name_valid(S("张伟伟伟伟")));   /* five characters */
+    assert_true(pii_cn_name_valid(S("欧阳娜娜")));    /* compound surname */
+    assert_false(pii_cn_name_valid(S("伟")));         /* one character */
+    assert_false(pii_cn_name_valid(S("订单发货")));   /* no surname */
+    assert_false(pii_cn_name_valid(S("张伟伟伟伟"))); /* five characters */
     assert_true(pii_en_name_valid(S("John Smith"), &known));
     assert_true(known);
     assert_true(pii_en_name_valid(S("Zyx O'Brien"), &known));
     assert_false(known);
     assert_true(pii_en_name_valid(S("Mary Anne Jones"), &known));
     assert_false(pii_en_name_valid(S("john smith"), &known));
-    assert_false(pii_en_name_valid(S("John"), &known));           /* one word */
-    assert_false(pii_en_name_valid(S("The Widget"), &known));     /* stop word */
-    assert_false(pii_en_name_valid(S("John  Smith"), &known));    /* two spaces */
+    assert_false(pii_en_name_valid(S("John"), &known));        /* one word */
+    assert_false(pii_en_name_valid(S("The Widget"), &known));  /* stop word */
+    assert_false(pii_en_name_valid(S("John  Smith"), &known)); /* two spaces */
     assert_false(pii_en_name_valid(S("A B C D"), &known));
 }
 
