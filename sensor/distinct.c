@@ -131,12 +131,25 @@ int bw_distinct_key_load(const char *dir, uint8_t key[BW_DISTINCT_KEY_LEN], stru
         bw_err_set(err, "getrandom: %s", strerror(errno));
         goto out;
     }
-    /* O_EXCL: two processes starting at once must not end with two keys */
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST)
-        return bw_distinct_key_load(dir, key, err);
+    /* written to a private name, then linked into place: link() fails when
+     * another process got there first, and nobody ever reads a half key */
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || write(fd, key, BW_DISTINCT_KEY_LEN) != BW_DISTINCT_KEY_LEN || fsync(fd) != 0) {
-        bw_err_set(err, "%s: cannot write key: %s", path, strerror(errno));
+        bw_err_set(err, "%s: cannot write key: %s", tmp, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+    int lrc = link(tmp, path);
+    int lerr = errno;
+    unlink(tmp);
+    if (lrc != 0 && lerr == EEXIST)
+        return bw_distinct_key_load(dir, key, err);
+    if (lrc != 0) {
+        bw_err_set(err, "%s: cannot create key: %s", path, strerror(lerr));
         goto out;
     }
     rc = 0;
