@@ -69,7 +69,7 @@ struct pii_stream {
     uint8_t hist[PII_HIST];
     uint32_t hist_len;
     uint32_t sticky_ctx;  /* context classes that hold for the whole stream */
-    uint64_t done_end[5]; /* per candidate family: end of the last token decided */
+    uint64_t done_end[6]; /* per candidate family: end of the last token decided */
     pii_match_fn on_match;
     void *on_match_ctx;
     /* valid during one feed only: the re-scanned history, then the data */
