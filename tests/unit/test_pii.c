@@ -94,6 +94,12 @@ static void test_types(void **state)
     one(&s, PII_US_SSN, "078051120");
     s = SCAN("to GB82 WEST 1234 5698 7654 32 please");
     one(&s, PII_IBAN, "GB82WEST12345698765432");
+    s = SCAN("MT84MALT011000012345MTLCAST001S,");
+    one(&s, PII_IBAN, "MT84MALT011000012345MTLCAST001S");
+    s = SCAN("NO9386011117947");
+    one(&s, PII_IBAN, "NO9386011117947");
+    s = SCAN("passport: EA1234567");
+    one(&s, PII_PASSPORT, "EA1234567");
     s = SCAN("passport no. E12345678");
     one(&s, PII_PASSPORT, "E12345678");
     s = SCAN("{\"name\": \"Mary Jones\"}");
@@ -155,6 +161,28 @@ static void test_boundaries_binary(void **state)
     s = SCAN("13812345678 13912345678");
     assert_int_equal(s.n, 2);
     assert_string_equal(s.val[1], "13912345678");
+}
+
+/* Runs of digits far longer than any number are rejected in linear time
+ * (1 MiB of digits, then of "1 " pairs, then of "DE89"), and what follows
+ * them is still found. */
+static void test_long_runs(void **state)
+{
+    (void)state;
+    static uint8_t buf[(1 << 20) + 64];
+    static const char *const fill[] = {"7", "1 ", "DE89"};
+    for (size_t f = 0; f < 3; f++) {
+        size_t n = 0, fl = strlen(fill[f]);
+        while (n + fl <= 1 << 20) {
+            memcpy(buf + n, fill[f], fl);
+            n += fl;
+        }
+        memcpy(buf + n, " x 13812345678 ", 15);
+        n += 15;
+        struct seen s = scan(buf, n);
+        assert_int_equal(s.n, 1);
+        assert_int_equal(s.m[0].type, PII_CN_MOBILE);
+    }
 }
 
 static void test_context(void **state)
@@ -356,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_negatives),
         cmocka_unit_test(test_boundaries_binary),
         cmocka_unit_test(test_context),
+        cmocka_unit_test(test_long_runs),
         cmocka_unit_test(test_straddle),
         cmocka_unit_test(test_corpus_chunks),
         cmocka_unit_test(test_dns),
