@@ -11,5 +11,6 @@ struct cmd {
 
 int cmd_version(int argc, char **argv);
 int cmd_sensor(int argc, char **argv);
+int cmd_pii(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ static const struct cmd commands[] = {
      "sensor [-c CONFIG] [-r PCAP]... [-i IFACE]... [--eve FILE|-] [--filter BPF] [--user NAME]",
      cmd_sensor},
     {"help", "help", cmd_help},
+    {"pii", "pii scan [--matches] [--state DIR] [FILE|-]...", cmd_pii},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

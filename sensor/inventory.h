@@ -1,0 +1,73 @@
+/* The data inventory (config/inventory.yaml): which datasets -- database
+ * tables, API endpoint patterns, file shares -- hold which categories of
+ * personal data, for about how many people, in which jurisdictions, and
+ * whether they are encrypted at rest. Enrichment maps an access event's
+ * table or path to a dataset; impact assessment reads the rest. */
+#ifndef BW_INVENTORY_H
+#define BW_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "sensor/dataclass.h"
+
+#define INVENTORY_MAX_LOC 16 /* tables, endpoints and shares of one dataset, each */
+#define INVENTORY_MAX_CAT 16
+#define INVENTORY_MAX_JUR 32
+
+struct inventory_share {
+    char country[3]; /* ISO 3166-1 alpha-2 */
+    double share;    /* of the dataset's subjects, 0..1 */
+};
+
+struct inventory_dataset {
+    char id[64];
+    char description[160];
+    char tables[INVENTORY_MAX_LOC][128]; /* schema.table */
+    size_t ntables;
+    char endpoints[INVENTORY_MAX_LOC][128]; /* "/api/customers/{n}"; {n} digits, {s} any
+                                               segment, a final "*" any rest */
+    size_t nendpoints;
+    char shares[INVENTORY_MAX_LOC][128]; /* path prefixes: "//fs01/exports" */
+    size_t nshares;
+    char categories[INVENTORY_MAX_CAT][32];
+    size_t ncategories;
+    uint64_t subjects; /* approximate number of people */
+    struct inventory_share jur[INVENTORY_MAX_JUR];
+    size_t njur;
+    bool encrypted_at_rest;
+};
+
+struct inventory {
+    struct inventory_dataset *ds; /* owned */
+    size_t n;
+};
+
+/* Loads an inventory file. When classes is not NULL every category must be
+ * defined there. Returns 0, or -1 with file:line:col in err; inv is empty
+ * then. Free with inventory_fini. */
+int inventory_load(struct inventory *inv, const char *path, const struct dataclass_set *classes,
+                   struct bw_err *err) BW_WUR;
+/* The same from memory; name is used in messages. */
+int inventory_load_mem(struct inventory *inv, const char *name, const void *data, size_t len,
+                       const struct dataclass_set *classes, struct bw_err *err) BW_WUR;
+void inventory_fini(struct inventory *inv);
+
+/* Lookups; each returns a dataset owned by inv, or NULL. */
+const struct inventory_dataset *inventory_find(const struct inventory *inv, const char *id);
+/* "public.customers" exactly, or an unqualified "customers" against the table
+ * part (first dataset in file order); case-insensitive as SQL identifiers. */
+const struct inventory_dataset *inventory_find_table(const struct inventory *inv,
+                                                     const char *table);
+/* Request path, query string ignored, against the endpoint patterns. */
+const struct inventory_dataset *inventory_find_endpoint(const struct inventory *inv,
+                                                        const char *path);
+/* File path under one of the shares (prefix ending at a '/' boundary). */
+const struct inventory_dataset *inventory_find_share(const struct inventory *inv, const char *path);
+
+/* Does one endpoint pattern match a path? (exposed for tests) */
+bool inventory_endpoint_match(const char *pattern, const char *path);
+
+#endif
