@@ -12,5 +12,6 @@ struct cmd {
 int cmd_version(int argc, char **argv);
 int cmd_sensor(int argc, char **argv);
 int cmd_pii(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 #endif

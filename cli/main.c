@@ -13,6 +13,7 @@ static const struct cmd commands[] = {
      cmd_sensor},
     {"help", "help", cmd_help},
     {"pii", "pii scan [--matches] [--state DIR] [FILE|-]...", cmd_pii},
+    {"rules", "rules check [DIR] | rules list [DIR]", cmd_rules},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

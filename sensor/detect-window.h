@@ -1,0 +1,64 @@
+/* Sliding windows for detectors: a ring of N buckets per group, each covering
+ * window/N of time, so memory per group is constant and a dump sliced into
+ * many small reads still adds up (carry-over) until its buckets age out. */
+#ifndef BW_DETECT_WINDOW_H
+#define BW_DETECT_WINDOW_H
+
+#include <stdint.h>
+
+#include "sensor/detect-distinct.h"
+
+#define DW_PII_TYPES     16
+#define RULE_BUCKETS_CAP 64 /* at least RULE_MAX_BUCKETS */
+
+struct dw_bucket {
+    int64_t idx; /* ts / width of the bucket held; INT64_MIN = empty */
+    uint64_t records, bytes, requests;
+    double ent_sum;  /* DNS: sum of subdomain entropies */
+    uint32_t ent_n;  /* DNS: events with a subdomain */
+    uint32_t label_max;
+    uint32_t pii[DW_PII_TYPES]; /* raw validated matches by type */
+};
+
+struct dw_window {
+    int n;
+    int64_t width_us;
+    int64_t head; /* newest bucket index; INT64_MIN before the first event */
+    int nsk;      /* distinct sketches per bucket */
+    struct dw_bucket *b;
+    struct dd_sketch *sk; /* n * nsk, bucket-major */
+};
+
+/* Sums of the buckets inside the window ending at a time. */
+struct dw_sums {
+    uint64_t records, bytes, requests;
+    double ent_mean;
+    uint32_t label_max;
+    uint64_t pii[DW_PII_TYPES];
+};
+
+/* Allocates n buckets (and n * nsk sketches). Returns 0 or -1 (out of memory). */
+int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk);
+void dw_fini(struct dw_window *w);
+/* Bytes dw_init allocates for these parameters (memcap accounting). */
+uint64_t dw_alloc_size(int n, int nsk);
+/* Forgets every bucket. */
+void dw_reset(struct dw_window *w);
+/* The bucket for ts, advancing the ring (older buckets are cleared). A late
+ * event still inside the window goes to its own bucket; one older than the
+ * window returns -1. Returns the bucket slot. */
+int dw_slot(struct dw_window *w, int64_t ts_us);
+static inline struct dw_bucket *dw_bucket(struct dw_window *w, int slot)
+{
+    return &w->b[slot];
+}
+static inline struct dd_sketch *dw_sketch(struct dw_window *w, int slot, int k)
+{
+    return &w->sk[(size_t)slot * (size_t)w->nsk + (size_t)k];
+}
+/* Sums of the window that ends at ts_us (buckets idx in (ts/width - n, ts/width]). */
+void dw_sum(const struct dw_window *w, int64_t ts_us, struct dw_sums *out);
+/* Distinct estimate of sketch k over the same window. */
+double dw_distinct(const struct dw_window *w, int64_t ts_us, int k);
+
+#endif

@@ -1,0 +1,946 @@
+/* The detection engine (see detect.h and docs/detection.md): rules over
+ * access events, group state in a memory-capped LRU hash table, sliding
+ * windows, learned baselines and the one-alert-per-period state machine. */
+#include "sensor/detect.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "sensor/detect-baseline.h"
+#include "sensor/detect-dns.h"
+#include "sensor/detect-window.h"
+#include "sensor/geo.h"
+
+#if __has_include("sensor/pii.h")
+#include "sensor/pii.h"
+#define DETECT_HAVE_PII 1
+_Static_assert(BW_DISTINCT_M == DD_M, "distinct sketches must have the same registers");
+_Static_assert(PII_TYPE_MAX <= DW_PII_TYPES, "pii types fit the window buckets");
+#else
+#define DETECT_HAVE_PII 0
+#endif
+
+#define GROUP_KEY_MAX 320
+#define NPII          9 /* entries of rule_pii_names */
+
+/* Per-rule runtime data, parallel to the rule set. */
+struct drule {
+    int nsk;
+    int sk_uri, sk_ids, sk_sub; /* sketch index or -1 */
+    int sk_pii[DW_PII_TYPES];
+    int64_t learn_start; /* INT64_MIN until the rule's first event */
+};
+
+struct dgroup {
+    struct dgroup *hnext;
+    struct dgroup *lprev, *lnext; /* LRU, most recent at head */
+    struct dgroup *aprev, *anext; /* active alerts */
+    uint64_t hash;
+    uint64_t size;
+    int rule; /* index in the current set, -1 while being dropped */
+    char rule_id[RULE_ID_MAX];
+    struct dw_window win;
+    uint64_t win_us;
+    struct db_baseline bl;
+    int known; /* history before its current activity (loaded, or a completed period) */
+
+    /* the last event's context, for the alert */
+    char channel[40];
+    struct bw_addr actor_ip, dest_ip;
+    uint16_t actor_port, dest_port;
+    char actor_user[ACCESS_USER_MAX];
+    char dataset[ACCESS_DATASET_MAX];
+    uint64_t flow_id;
+    int direction;
+
+    /* alert state */
+    int active, dirty;
+    struct bw_alert al; /* the alert as last emitted / being updated */
+    int64_t period_end, last_emit;
+    uint64_t pii_total[DW_PII_TYPES];
+    char key[]; /* NUL-terminated group key */
+};
+
+struct learn_entry {
+    char rule_id[RULE_ID_MAX];
+    int64_t start;
+};
+
+struct detect_engine {
+    struct detect_config cfg;
+    struct rule_set *rules;
+    struct drule *dr;
+    struct dgroup **ht;
+    size_t ht_mask;
+    struct dgroup *lru_head, *lru_tail;
+    struct dgroup *act_head;
+    uint64_t mem;
+    uint64_t seq;
+    uint64_t hash_key;
+    int64_t boot;
+    detect_alert_fn alert_fn;
+    void *alert_ctx;
+    alert_evidence_fn ev_fn;
+    void *ev_ctx;
+    detect_records_fn rec_fn;
+    void *rec_ctx;
+    struct detect_stats st;
+    /* training starts of rule ids loaded from the state file and not (yet) in the set */
+    struct learn_entry *learn;
+    size_t nlearn, caplearn;
+};
+
+/* ---------------------------------------------------------------- config */
+
+int detect_config_load(struct detect_config *cfg, const struct bw_config *conf,
+                       struct bw_err *err)
+{
+    static const char *const keys[] = {"memcap", "utc_offset", "baselines", NULL};
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->conf = conf;
+    cfg->memcap = 64ull << 20;
+    snprintf(cfg->sensor_id, sizeof(cfg->sensor_id), "sensor");
+    if (conf == NULL)
+        return 0;
+    snprintf(cfg->sensor_id, sizeof(cfg->sensor_id), "%s", conf->sensor_id);
+    snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", conf->state_dir);
+    const struct bw_ynode *sec = config_section(conf, "detect"), *n;
+    if (sec == NULL)
+        return 0;
+    if (bw_ymap_check_keys(&conf->doc, sec, keys, err))
+        return -1;
+    if ((n = bw_ymap_get(sec, "memcap"))) {
+        if (bw_yget_size(&conf->doc, n, &cfg->memcap, err))
+            return -1;
+        if (cfg->memcap < (1u << 20))
+            return bw_ynode_err(&conf->doc, n, err, "memcap: at least 1m");
+    }
+    if ((n = bw_ymap_get(sec, "utc_offset"))) {
+        const char *s;
+        int h = 0, m = 0;
+        char sign = '+', tail;
+        if (bw_yget_str(&conf->doc, n, &s, err))
+            return -1;
+        if (strcmp(s, "Z") != 0 && strcmp(s, "UTC") != 0 &&
+            (sscanf(s, "%c%2d:%2d%c", &sign, &h, &m, &tail) != 3 || (sign != '+' && sign != '-') ||
+             h > 14 || m > 59 || h < 0 || m < 0))
+            return bw_ynode_err(&conf->doc, n, err, "utc_offset '%s': expected +HH:MM", s);
+        cfg->utc_offset_min = (sign == '-' ? -1 : 1) * (h * 60 + m);
+    }
+    if ((n = bw_ymap_get(sec, "baselines"))) {
+        bool on;
+        if (bw_yget_bool(&conf->doc, n, &on, err))
+            return -1;
+        if (!on)
+            cfg->state_dir[0] = '\0';
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- rules */
+
+static int sketch_for(int *nsk)
+{
+    return (*nsk)++;
+}
+
+static void drule_init(struct drule *d, const struct rule *r)
+{
+    memset(d, 0, sizeof(*d));
+    d->sk_uri = d->sk_ids = d->sk_sub = -1;
+    for (int t = 0; t < DW_PII_TYPES; t++)
+        d->sk_pii[t] = -1;
+    d->learn_start = INT64_MIN;
+    int need[RM_MAX] = {0};
+    need[r->measure] = 1;
+    for (int i = 0; i < r->nrequire; i++)
+        need[r->require[i].measure] = 1;
+    if (need[RM_DISTINCT_URIS])
+        d->sk_uri = sketch_for(&d->nsk);
+    if (need[RM_DISTINCT_IDS])
+        d->sk_ids = sketch_for(&d->nsk);
+    if (need[RM_DNS_SUBDOMAINS])
+        d->sk_sub = sketch_for(&d->nsk);
+    if (need[RM_PII] && DETECT_HAVE_PII)
+        for (int t = 0; t < NPII; t++)
+            if (r->pii_types == 0 || (r->pii_types & (1u << t)))
+                d->sk_pii[t] = sketch_for(&d->nsk);
+}
+
+static int64_t learn_take(struct detect_engine *e, const char *id)
+{
+    for (size_t i = 0; i < e->nlearn; i++)
+        if (strcmp(e->learn[i].rule_id, id) == 0)
+            return e->learn[i].start;
+    return INT64_MIN;
+}
+
+static void learn_put(struct detect_engine *e, const char *id, int64_t start)
+{
+    for (size_t i = 0; i < e->nlearn; i++)
+        if (strcmp(e->learn[i].rule_id, id) == 0) {
+            e->learn[i].start = start;
+            return;
+        }
+    if (e->nlearn == e->caplearn) {
+        size_t nc = e->caplearn ? e->caplearn * 2 : 16;
+        struct learn_entry *nv = realloc(e->learn, nc * sizeof(*nv));
+        if (nv == NULL)
+            return;
+        e->learn = nv;
+        e->caplearn = nc;
+    }
+    snprintf(e->learn[e->nlearn].rule_id, RULE_ID_MAX, "%s", id);
+    e->learn[e->nlearn++].start = start;
+}
+
+static int install_rules(struct detect_engine *e, struct rule_set *rules)
+{
+    struct drule *dr = calloc(rules->n ? rules->n : 1, sizeof(*dr));
+    if (dr == NULL)
+        return -1;
+    /* remember training starts of the old set, then hand them to the new one */
+    for (size_t i = 0; e->rules != NULL && i < e->rules->n; i++)
+        if (e->dr[i].learn_start != INT64_MIN)
+            learn_put(e, e->rules->v[i].id, e->dr[i].learn_start);
+    for (size_t i = 0; i < rules->n; i++) {
+        drule_init(&dr[i], &rules->v[i]);
+        dr[i].learn_start = learn_take(e, rules->v[i].id);
+    }
+    free(e->dr);
+    e->dr = dr;
+    rule_set_unref(e->rules);
+    e->rules = rule_set_ref(rules);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- groups */
+
+static uint64_t key_hash(const struct detect_engine *e, const char *rule_id, const char *key)
+{
+    uint64_t h = dd_hash(e->hash_key, rule_id, strlen(rule_id));
+    return dd_hash(h, key, strlen(key));
+}
+
+static void lru_unlink(struct detect_engine *e, struct dgroup *g)
+{
+    if (g->lprev)
+        g->lprev->lnext = g->lnext;
+    else
+        e->lru_head = g->lnext;
+    if (g->lnext)
+        g->lnext->lprev = g->lprev;
+    else
+        e->lru_tail = g->lprev;
+    g->lprev = g->lnext = NULL;
+}
+
+static void lru_push(struct detect_engine *e, struct dgroup *g)
+{
+    g->lnext = e->lru_head;
+    g->lprev = NULL;
+    if (e->lru_head)
+        e->lru_head->lprev = g;
+    e->lru_head = g;
+    if (e->lru_tail == NULL)
+        e->lru_tail = g;
+}
+
+static void act_link(struct detect_engine *e, struct dgroup *g)
+{
+    g->aprev = NULL;
+    g->anext = e->act_head;
+    if (e->act_head)
+        e->act_head->aprev = g;
+    e->act_head = g;
+}
+
+static void act_unlink(struct detect_engine *e, struct dgroup *g)
+{
+    if (g->aprev)
+        g->aprev->anext = g->anext;
+    else if (e->act_head == g)
+        e->act_head = g->anext;
+    if (g->anext)
+        g->anext->aprev = g->aprev;
+    g->aprev = g->anext = NULL;
+}
+
+static void ht_unlink(struct detect_engine *e, struct dgroup *g)
+{
+    struct dgroup **pp = &e->ht[g->hash & e->ht_mask];
+    while (*pp && *pp != g)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = g->hnext;
+    g->hnext = NULL;
+}
+
+static void emit(struct detect_engine *e, struct dgroup *g, const struct bw_access *ev);
+
+static void group_free(struct detect_engine *e, struct dgroup *g)
+{
+    if (g->active)
+        act_unlink(e, g);
+    ht_unlink(e, g);
+    lru_unlink(e, g);
+    e->mem -= g->size;
+    e->st.groups--;
+    dw_fini(&g->win);
+    free(g);
+}
+
+static void evict(struct detect_engine *e, struct dgroup *g)
+{
+    if (g->active && g->dirty && g->rule >= 0)
+        emit(e, g, NULL);
+    e->st.evictions++;
+    group_free(e, g);
+}
+
+static struct dgroup *group_find(struct detect_engine *e, uint64_t h, const char *rule_id,
+                                 const char *key)
+{
+    for (struct dgroup *g = e->ht[h & e->ht_mask]; g; g = g->hnext)
+        if (g->hash == h && strcmp(g->rule_id, rule_id) == 0 && strcmp(g->key, key) == 0)
+            return g;
+    return NULL;
+}
+
+static struct dgroup *group_new(struct detect_engine *e, int ri, uint64_t h, const char *key)
+{
+    const struct rule *r = &e->rules->v[ri];
+    size_t klen = strlen(key);
+    uint64_t size = sizeof(struct dgroup) + klen + 1 + dw_alloc_size(r->buckets, e->dr[ri].nsk);
+    while (e->mem + size > e->cfg.memcap && e->lru_tail != NULL)
+        evict(e, e->lru_tail);
+    struct dgroup *g = calloc(1, sizeof(*g) + klen + 1);
+    if (g == NULL || dw_init(&g->win, r->buckets, r->window_us, e->dr[ri].nsk) != 0) {
+        free(g);
+        e->st.alloc_fail++;
+        return NULL;
+    }
+    memcpy(g->key, key, klen + 1);
+    g->hash = h;
+    g->size = size;
+    g->rule = ri;
+    g->win_us = r->window_us;
+    snprintf(g->rule_id, sizeof(g->rule_id), "%s", r->id);
+    db_init(&g->bl);
+    g->hnext = e->ht[h & e->ht_mask];
+    e->ht[h & e->ht_mask] = g;
+    lru_push(e, g);
+    e->mem += size;
+    e->st.groups++;
+    return g;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static void load_learn_cb(void *ctx, const char *rule_id, int64_t start)
+{
+    learn_put(ctx, rule_id, start);
+}
+
+static void load_group_cb(void *ctx, const char *rule_id, const char *key,
+                          const struct db_baseline *b)
+{
+    struct detect_engine *e = ctx;
+    int ri = rule_set_find(e->rules, rule_id);
+    if (ri < 0)
+        return; /* the rule is gone: its history goes with it */
+    uint64_t h = key_hash(e, rule_id, key);
+    struct dgroup *g = group_find(e, h, rule_id, key);
+    if (g == NULL)
+        g = group_new(e, ri, h, key);
+    if (g == NULL)
+        return;
+    g->bl = *b;
+    g->bl.dirty = 1;
+    g->known = 1;
+}
+
+struct detect_engine *detect_new(const struct detect_config *cfg, struct rule_set *rules,
+                                 struct bw_err *err)
+{
+    struct detect_engine *e = calloc(1, sizeof(*e));
+    if (e == NULL) {
+        bw_err_set(err, "out of memory");
+        return NULL;
+    }
+    e->cfg = *cfg;
+    if (e->cfg.memcap == 0)
+        e->cfg.memcap = 64ull << 20;
+    size_t slots = 1024;
+    while (slots < (1u << 20) && slots * 4096 < e->cfg.memcap)
+        slots <<= 1;
+    e->ht = calloc(slots, sizeof(*e->ht));
+    e->ht_mask = slots - 1;
+    e->boot = bw_now_us() / BW_USEC;
+    e->hash_key = (uint64_t)bw_now_us() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)e;
+    if (e->ht == NULL || install_rules(e, rules) != 0) {
+        bw_err_set(err, "out of memory");
+        detect_free(e);
+        return NULL;
+    }
+    if (e->cfg.state_dir[0]) {
+        char path[512];
+        struct db_reader_cb cb = {load_learn_cb, load_group_cb, e};
+        snprintf(path, sizeof(path), "%s/baselines.tsv", e->cfg.state_dir);
+        if (db_read(path, &cb, &e->st.baseline_bad_lines, err) != 0) {
+            detect_free(e);
+            return NULL;
+        }
+        for (size_t i = 0; i < e->rules->n; i++)
+            e->dr[i].learn_start = learn_take(e, e->rules->v[i].id);
+    }
+    return e;
+}
+
+void detect_free(struct detect_engine *e)
+{
+    if (e == NULL)
+        return;
+    if (e->rules != NULL) {
+        detect_flush(e);
+        if (e->cfg.state_dir[0]) {
+            struct bw_err err;
+            if (detect_save(e, &err) != 0)
+                bw_error("detect: %s", err.msg);
+        }
+    }
+    while (e->lru_head)
+        group_free(e, e->lru_head);
+    free(e->ht);
+    free(e->dr);
+    free(e->learn);
+    rule_set_unref(e->rules);
+    free(e);
+}
+
+void detect_set_alert_fn(struct detect_engine *e, detect_alert_fn fn, void *ctx)
+{
+    e->alert_fn = fn;
+    e->alert_ctx = ctx;
+}
+
+void detect_set_evidence_fn(struct detect_engine *e, alert_evidence_fn fn, void *ctx)
+{
+    e->ev_fn = fn;
+    e->ev_ctx = ctx;
+}
+
+void detect_set_records_fn(struct detect_engine *e, detect_records_fn fn, void *ctx)
+{
+    e->rec_fn = fn;
+    e->rec_ctx = ctx;
+}
+
+const struct rule_set *detect_rules(const struct detect_engine *e)
+{
+    return e->rules;
+}
+
+void detect_reload(struct detect_engine *e, struct rule_set *rules)
+{
+    if (install_rules(e, rules) != 0) {
+        bw_error("detect: reload: out of memory, keeping the old rules");
+        return;
+    }
+    struct dgroup *g = e->lru_head, *next;
+    for (; g; g = next) {
+        next = g->lnext;
+        int ri = rule_set_find(e->rules, g->rule_id);
+        if (ri < 0) {
+            g->rule = -1;
+            group_free(e, g);
+            continue;
+        }
+        const struct rule *r = &e->rules->v[ri];
+        g->rule = ri;
+        if (r->window_us != g->win_us || r->buckets != g->win.n || e->dr[ri].nsk != g->win.nsk) {
+            struct dw_window nw;
+            if (dw_init(&nw, r->buckets, r->window_us, e->dr[ri].nsk) != 0) {
+                group_free(e, g);
+                continue;
+            }
+            e->mem -= dw_alloc_size(g->win.n, g->win.nsk);
+            e->mem += dw_alloc_size(nw.n, nw.nsk);
+            g->size += dw_alloc_size(nw.n, nw.nsk) - dw_alloc_size(g->win.n, g->win.nsk);
+            dw_fini(&g->win);
+            g->win = nw;
+            g->win_us = r->window_us;
+        }
+        if (g->active)
+            g->al.rule = r;
+    }
+}
+
+/* ---------------------------------------------------------------- measures */
+
+static double measure_value(struct detect_engine *e, struct dgroup *g, enum rule_measure m,
+                            const struct dw_sums *s, int64_t ts)
+{
+    const struct drule *d = &e->dr[g->rule];
+    switch (m) {
+    case RM_RECORDS:
+        return (double)s->records;
+    case RM_BYTES:
+        return (double)s->bytes;
+    case RM_REQUESTS:
+        return (double)s->requests;
+    case RM_DISTINCT_URIS:
+        return dw_distinct(&g->win, ts, d->sk_uri);
+    case RM_DISTINCT_IDS:
+        return dw_distinct(&g->win, ts, d->sk_ids);
+    case RM_DNS_SUBDOMAINS:
+        return dw_distinct(&g->win, ts, d->sk_sub);
+    case RM_DNS_LABEL_MAX:
+        return s->label_max;
+    case RM_DNS_ENTROPY:
+        return s->ent_mean;
+    case RM_PII: {
+        double best = 0;
+        for (int t = 0; t < NPII; t++)
+            if (d->sk_pii[t] >= 0) {
+                double v = dw_distinct(&g->win, ts, d->sk_pii[t]);
+                if (v > best)
+                    best = v;
+            }
+        return best;
+    }
+    case RM_MAX:
+        break;
+    }
+    return 0;
+}
+
+/* Numeric ids in a URI or statement: every run of digits (at most 8). */
+static void add_ids(struct detect_engine *e, struct dd_sketch *sk, const char *s)
+{
+    int n = 0;
+    for (const char *p = s; *p && n < 8;) {
+        if (*p >= '0' && *p <= '9') {
+            const char *q = p;
+            while (*q >= '0' && *q <= '9')
+                q++;
+            while (p < q - 1 && *p == '0')
+                p++;
+            dd_add(sk, dd_hash(e->hash_key ^ 0x1d, p, (size_t)(q - p)));
+            n++;
+            p = q;
+        } else {
+            p++;
+        }
+    }
+}
+
+static uint64_t event_records(struct detect_engine *e, const struct bw_access *ev)
+{
+    if (ev->records_src == ACCESS_REC_NONE && ev->records == 0 && e->rec_fn != NULL)
+        return e->rec_fn(e->rec_ctx, ev);
+    return ev->records;
+}
+
+static void add_event(struct detect_engine *e, struct dgroup *g, int slot,
+                      const struct bw_access *ev, uint64_t records, const struct dns_split *dn)
+{
+    const struct drule *d = &e->dr[g->rule];
+    struct dw_bucket *b = dw_bucket(&g->win, slot);
+    b->records += records;
+    b->bytes += ev->bytes;
+    b->requests += ev->requests;
+    if (dn != NULL && dn->sub_len > 0) {
+        uint16_t lm = ev->dns_label_max ? ev->dns_label_max : dn->label_max;
+        double ent = ev->dns_entropy > 0 ? ev->dns_entropy : dn->entropy;
+        if (lm > b->label_max)
+            b->label_max = lm;
+        b->ent_sum += ent;
+        b->ent_n++;
+    }
+    if (d->sk_uri >= 0 && ev->detail[0])
+        dd_add(dw_sketch(&g->win, slot, d->sk_uri),
+               dd_hash(e->hash_key ^ 0x75, ev->detail, strlen(ev->detail)));
+    if (d->sk_ids >= 0)
+        add_ids(e, dw_sketch(&g->win, slot, d->sk_ids), ev->detail);
+    if (d->sk_sub >= 0 && dn != NULL && dn->sub_len > 0) {
+        const char *name = ev->detail[0] ? ev->detail : ev->dataset;
+        dd_add(dw_sketch(&g->win, slot, d->sk_sub), dd_hash(e->hash_key ^ 0x5b, name, dn->sub_len));
+    }
+#if DETECT_HAVE_PII
+    if (ev->pii != NULL)
+        for (int t = 0; t < PII_TYPE_MAX; t++) {
+            b->pii[t] += (uint32_t)ev->pii->matches[t];
+            if (d->sk_pii[t] >= 0 && ev->pii->distinct[t] != NULL)
+                dd_merge_regs(dw_sketch(&g->win, slot, d->sk_pii[t]), ev->pii->distinct[t]->reg);
+        }
+#endif
+}
+
+/* ---------------------------------------------------------------- alerts */
+
+static void fill_context(struct dgroup *g, const struct bw_access *ev)
+{
+    access_channel_str(ev, g->channel, sizeof(g->channel));
+    g->actor_ip = ev->actor_ip;
+    g->actor_port = ev->actor_port;
+    g->dest_ip = ev->dest_ip;
+    g->dest_port = ev->dest_port;
+    snprintf(g->actor_user, sizeof(g->actor_user), "%s", ev->actor_user);
+    snprintf(g->dataset, sizeof(g->dataset), "%s", ev->dataset);
+    g->flow_id = ev->flow_id;
+    g->direction = ev->direction;
+}
+
+static void emit(struct detect_engine *e, struct dgroup *g, const struct bw_access *ev)
+{
+    struct bw_alert *a = &g->al;
+    const struct rule *r = &e->rules->v[g->rule];
+    a->rule = r;
+    snprintf(a->channel, sizeof(a->channel), "%s", g->channel);
+    a->actor_ip = g->actor_ip;
+    a->actor_port = g->actor_port;
+    a->dest_ip = g->dest_ip;
+    a->dest_port = g->dest_port;
+    snprintf(a->actor_user, sizeof(a->actor_user), "%s", g->actor_user);
+    snprintf(a->dataset, sizeof(a->dataset), "%s", g->dataset);
+    a->flow_id = g->flow_id;
+    a->window_s = r->window_us / 1000000;
+    a->measure = rule_measure_name(r->measure);
+    a->npii = 0;
+    for (int t = 0; t < NPII && a->npii < ALERT_PII_MAX; t++)
+        if (g->pii_total[t]) {
+            a->pii[a->npii].type = rule_pii_names[t];
+            a->pii[a->npii++].count = g->pii_total[t];
+        }
+    /* where the data went, when that is outside home_net */
+    const struct bw_addr *recv = g->direction == ACCESS_SEND ? &a->dest_ip : &a->actor_ip;
+    a->has_geo = 0;
+    if (recv->family && e->cfg.conf != NULL && !config_is_home(e->cfg.conf, recv)) {
+        struct geo_result gr;
+        memset(&gr, 0, sizeof(gr));
+        if (e->cfg.geo != NULL)
+            geo_lookup(e->cfg.geo, recv, &gr);
+        a->has_geo = 1;
+        memcpy(a->country, gr.country, sizeof(a->country));
+        a->asn = gr.asn;
+    }
+    if (a->update == 0 && ev != NULL && e->ev_fn != NULL)
+        e->ev_fn(e->ev_ctx, a, ev);
+    if (a->update == 0)
+        e->st.alerts++;
+    else
+        e->st.updates++;
+    if (e->alert_fn)
+        e->alert_fn(e->alert_ctx, a);
+    g->last_emit = a->ts_us;
+    g->dirty = 0;
+}
+
+static void close_period(struct detect_engine *e, struct dgroup *g)
+{
+    if (g->dirty) {
+        g->al.update++;
+        emit(e, g, NULL);
+    }
+    g->active = 0;
+    act_unlink(e, g);
+}
+
+static void open_alert(struct detect_engine *e, struct dgroup *g, const struct bw_access *ev,
+                       const struct dw_sums *s, double value, double limit, int has_bl,
+                       const struct rule *r)
+{
+    struct bw_alert *a = &g->al;
+    memset(a, 0, sizeof(*a));
+    snprintf(a->alert_id, sizeof(a->alert_id), "%s-%" PRIx64 "-%" PRIu64, e->cfg.sensor_id,
+             (uint64_t)e->boot, ++e->seq);
+    a->count = 1;
+    a->ts_us = a->first_seen_us = a->last_seen_us = ev->ts_us;
+    a->records = s->records;
+    a->bytes = s->bytes;
+    for (int t = 0; t < DW_PII_TYPES; t++)
+        g->pii_total[t] = s->pii[t];
+    a->value = value;
+    a->limit = limit;
+    a->has_baseline = has_bl;
+    if (has_bl) {
+        db_stats(&g->bl, &a->median, &a->mad);
+        a->k = r->k;
+    }
+    g->active = 1;
+    g->period_end = ev->ts_us + (int64_t)r->suppress_us;
+    act_link(e, g);
+    emit(e, g, ev);
+}
+
+/* ---------------------------------------------------------------- events */
+
+static void group_key(const struct rule *r, const struct bw_access *ev, const struct dns_split *dn,
+                      char *out, size_t outlen)
+{
+    char ip[BW_ADDR_STRLEN], dip[BW_ADDR_STRLEN];
+    bw_addr_fmt(&ev->actor_ip, ip);
+    switch (r->group_by) {
+    case RG_ACTOR:
+        snprintf(out, outlen, "%s", ip);
+        break;
+    case RG_ACTOR_DATASET:
+        snprintf(out, outlen, "%s %s", ip, ev->dataset);
+        break;
+    case RG_ACTOR_DEST:
+        snprintf(out, outlen, "%s %s", ip, bw_addr_fmt(&ev->dest_ip, dip));
+        break;
+    case RG_DOMAIN:
+        snprintf(out, outlen, "%.*s", (int)dn->reg_len, dn->reg);
+        break;
+    }
+}
+
+static void sample_baseline(struct detect_engine *e, struct dgroup *g, const struct rule *r,
+                            int64_t ts)
+{
+    struct db_baseline *b = &g->bl;
+    if (b->next_sample_us == 0) {
+        b->next_sample_us = ts + (int64_t)r->window_us;
+        return;
+    }
+    if (ts < b->next_sample_us)
+        return;
+    struct dw_sums s;
+    dw_sum(&g->win, b->next_sample_us - 1, &s);
+    db_push(b, measure_value(e, g, r->measure, &s, b->next_sample_us - 1));
+    uint64_t idle = (uint64_t)(ts - b->next_sample_us) / r->window_us;
+    for (uint64_t i = 0; i < idle && i < DB_SAMPLES; i++)
+        db_push(b, 0);
+    b->next_sample_us += (int64_t)((idle + 1) * r->window_us);
+    g->known = 1;
+}
+
+static void rule_event(struct detect_engine *e, int ri, const struct bw_access *ev,
+                       uint64_t records, const struct dns_split *dn)
+{
+    const struct rule *r = &e->rules->v[ri];
+    struct drule *d = &e->dr[ri];
+    char key[GROUP_KEY_MAX];
+    group_key(r, ev, dn, key, sizeof(key));
+    uint64_t h = key_hash(e, r->id, key);
+    struct dgroup *g = group_find(e, h, r->id, key);
+    int was_known;
+    if (g == NULL && (g = group_new(e, ri, h, key)) == NULL)
+        return;
+    if (g != e->lru_head) {
+        lru_unlink(e, g);
+        lru_push(e, g);
+    }
+    if (d->learn_start == INT64_MIN)
+        d->learn_start = ev->ts_us;
+    if (g->active && ev->ts_us >= g->period_end)
+        close_period(e, g);
+    was_known = g->known;
+    sample_baseline(e, g, r, ev->ts_us);
+    int slot = dw_slot(&g->win, ev->ts_us);
+    if (slot < 0) {
+        e->st.late++;
+        return;
+    }
+    add_event(e, g, slot, ev, records, dn);
+    if (!g->active)
+        fill_context(g, ev); /* the actor and context of an open alert stay those that opened it */
+    if (g->active) {
+        struct bw_alert *a = &g->al;
+        a->records += records;
+        a->bytes += ev->bytes;
+#if DETECT_HAVE_PII
+        if (ev->pii != NULL)
+            for (int t = 0; t < PII_TYPE_MAX; t++)
+                g->pii_total[t] += ev->pii->matches[t];
+#endif
+        if (ev->ts_us > a->last_seen_us)
+            a->last_seen_us = ev->ts_us;
+        g->dirty = 1;
+    }
+
+    /* limit */
+    int64_t ts = ev->ts_us;
+    int has_bl = 0;
+    double limit = r->threshold;
+    if (r->baseline || r->first_seen) {
+        int training = r->learn_us > 0 && ts < d->learn_start + (int64_t)r->learn_us;
+        if (training)
+            goto updates;
+    }
+    if (r->first_seen && was_known)
+        goto updates;
+    if (r->baseline) {
+        if (g->bl.n > 0) {
+            limit = db_limit(&g->bl, r->threshold, r->k, r->mad_floor);
+            has_bl = 1;
+        } else if (r->threshold <= 0) {
+            goto updates;
+        }
+    }
+    struct dw_sums s;
+    dw_sum(&g->win, ts, &s);
+    double value = measure_value(e, g, r->measure, &s, ts);
+    if (value < limit)
+        goto updates;
+    for (int i = 0; i < r->nrequire; i++)
+        if (measure_value(e, g, r->require[i].measure, &s, ts) < r->require[i].min)
+            goto updates;
+    if (!g->active) {
+        open_alert(e, g, ev, &s, value, limit, has_bl, r);
+        return;
+    }
+    g->al.count++;
+    if (value > g->al.value) {
+        g->al.value = value;
+        g->al.limit = limit;
+    }
+updates:
+    if (g->active && g->dirty && ts - g->last_emit >= (int64_t)r->update_us) {
+        g->al.update++;
+        g->al.ts_us = ts;
+        emit(e, g, NULL);
+    }
+}
+
+void detect_access(struct detect_engine *e, const struct bw_access *ev)
+{
+    e->st.events++;
+    if (e->rules->n == 0)
+        return;
+    const struct bw_config *conf = e->cfg.conf;
+    const struct bw_addr *recv = ev->direction == ACCESS_SEND ? &ev->dest_ip : &ev->actor_ip;
+    struct rule_match_ctx m = {
+        .recv = recv,
+        .actor_home = conf ? config_is_home(conf, &ev->actor_ip) : true,
+        .dest_home = conf ? config_is_home(conf, recv) : true,
+        .dest_country = NULL,
+        .dest_asn = 0,
+        .utc_offset_min = e->cfg.utc_offset_min,
+    };
+    struct geo_result gr;
+    int geo_done = 0, matched = 0;
+    uint64_t records = event_records(e, ev);
+    struct dns_split dn, *dnp = NULL;
+    if (ev->channel == ACCESS_CH_DNS || ev->dns_qtype != 0) {
+        const char *name = ev->detail[0] ? ev->detail : ev->dataset;
+        dns_split_name(name, strlen(name), &dn);
+        dnp = &dn;
+    }
+    for (size_t i = 0; i < e->rules->n; i++) {
+        const struct rule *r = &e->rules->v[i];
+        if (rule_needs_geo(r) && !geo_done) {
+            memset(&gr, 0, sizeof(gr));
+            if (e->cfg.geo != NULL && !m.dest_home && recv->family)
+                geo_lookup(e->cfg.geo, recv, &gr);
+            m.dest_country = gr.country;
+            m.dest_asn = gr.asn;
+            geo_done = 1;
+        }
+        if (!rule_match(r, ev, &m))
+            continue;
+        if (rule_allowed(r, ev)) {
+            e->st.allowlisted++;
+            continue;
+        }
+        if (r->group_by == RG_DOMAIN && dnp == NULL) {
+            dns_split_name(ev->dataset, strlen(ev->dataset), &dn);
+            dnp = &dn;
+        }
+        matched = 1;
+        rule_event(e, (int)i, ev, records, dnp);
+    }
+    e->st.matched += (uint64_t)matched;
+}
+
+static void sink_emit(void *ctx, const struct bw_access *ev)
+{
+    detect_access(ctx, ev);
+}
+
+struct access_sink detect_sink(struct detect_engine *e)
+{
+    struct access_sink s = {sink_emit, e};
+    return s;
+}
+
+void detect_tick(struct detect_engine *e, int64_t now_us)
+{
+    struct dgroup *g = e->act_head, *next;
+    for (; g; g = next) {
+        next = g->anext;
+        const struct rule *r = &e->rules->v[g->rule];
+        if (now_us >= g->period_end) {
+            close_period(e, g);
+        } else if (g->dirty && now_us - g->last_emit >= (int64_t)r->update_us) {
+            g->al.update++;
+            g->al.ts_us = now_us;
+            emit(e, g, NULL);
+        }
+    }
+}
+
+void detect_flush(struct detect_engine *e)
+{
+    for (struct dgroup *g = e->act_head; g; g = g->anext)
+        if (g->dirty) {
+            g->al.update++;
+            if (g->al.last_seen_us > g->al.ts_us)
+                g->al.ts_us = g->al.last_seen_us;
+            emit(e, g, NULL);
+        }
+}
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[512];
+    snprintf(tmp, sizeof(tmp), "%s", dir);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0750) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int detect_save(struct detect_engine *e, struct bw_err *err)
+{
+    char path[512];
+    struct db_writer w;
+    if (e->cfg.state_dir[0] == '\0')
+        return 0;
+    if (mkdir_p(e->cfg.state_dir) != 0)
+        return bw_err_set(err, "%s: %s", e->cfg.state_dir, strerror(errno));
+    snprintf(path, sizeof(path), "%s/baselines.tsv", e->cfg.state_dir);
+    if (db_writer_open(&w, path, err))
+        return -1;
+    for (size_t i = 0; i < e->rules->n; i++)
+        if (e->dr[i].learn_start != INT64_MIN)
+            db_writer_learn(&w, e->rules->v[i].id, e->dr[i].learn_start);
+    /* oldest first, so that a reload inserts in LRU order */
+    for (struct dgroup *g = e->lru_tail; g; g = g->lprev) {
+        if (g->rule < 0)
+            continue;
+        const struct rule *r = &e->rules->v[g->rule];
+        if (!r->baseline && !r->first_seen)
+            continue;
+        db_writer_group(&w, g->rule_id, g->key, &g->bl);
+    }
+    return db_writer_commit(&w, err);
+}
+
+void detect_get_stats(const struct detect_engine *e, struct detect_stats *out)
+{
+    *out = e->st;
+}
