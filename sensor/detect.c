@@ -708,18 +708,23 @@ static void sample_baseline(struct detect_engine *e, struct dgroup *g, const str
                             int64_t ts)
 {
     struct db_baseline *b = &g->bl;
+    /* Sampling periods are aligned to multiples of the window, so that each
+     * sample is exactly the buckets of one past window. */
     if (b->next_sample_us == 0) {
-        b->next_sample_us = ts + (int64_t)r->window_us;
+        b->next_sample_us = (ts / (int64_t)r->window_us + 1) * (int64_t)r->window_us;
         return;
     }
     if (ts < b->next_sample_us)
         return;
+    /* The window that just ended had activity (this group's previous event);
+     * idle windows are not samples, so a sporadic reader's baseline is what
+     * it reads when it reads, not a median of zeros. */
     struct dw_sums s;
     dw_sum(&g->win, b->next_sample_us - 1, &s);
-    db_push(b, measure_value(e, g, r->measure, &s, b->next_sample_us - 1));
+    double v = measure_value(e, g, r->measure, &s, b->next_sample_us - 1);
+    if (v > 0)
+        db_push(b, v);
     uint64_t idle = (uint64_t)(ts - b->next_sample_us) / r->window_us;
-    for (uint64_t i = 0; i < idle && i < DB_SAMPLES; i++)
-        db_push(b, 0);
     b->next_sample_us += (int64_t)((idle + 1) * r->window_us);
     g->known = 1;
 }
