@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Checks the alerts of one sensor run against a truth file (helper of
+detect-scenarios.sh). Prints golden lines (semantic fields only) and the verdict.
+
+usage: detect-check.py pcap TRUTH EVE   |   detect-check.py log TRUTH EVE
+exit 0 when the verdict holds, 1 when it does not.
+"""
+import json
+import sys
+
+
+def final_alerts(path):
+    """The last update of every alert id."""
+    last = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            ev = json.loads(line)
+            if ev.get("event_type") != "alert":
+                continue
+            b = ev["breach"]
+            cur = last.get(b["alert_id"])
+            if cur is None or b["update"] >= cur["breach"]["update"]:
+                last[b["alert_id"]] = ev
+    return list(last.values())
+
+
+def within(got, want):
+    if want == 0:
+        return got == 0
+    return abs(got - want) <= 0.05 * want
+
+
+def check(name, label, actor, records, alerts, out):
+    mine = [a for a in alerts if a["breach"]["actor"].get("ip") == actor]
+    ok = True
+    if label == "exfil":
+        best = min(mine, key=lambda a: abs(a["breach"]["records"] - records), default=None)
+        got = best["breach"]["records"] if best else None
+        ok = best is not None and within(got, records)
+        out.append("%s\t%s\texfil\t%s\trecords %s/%s\t%s" % (
+            name, actor, best["breach"]["rule"] if best else "-", got, records,
+            "PASS" if ok else "FAIL"))
+    else:
+        high = [a for a in alerts if a["alert"]["severity"] <= 2]
+        ok = not high
+        out.append("%s\t%s\tbenign\t%s\t%s" % (
+            name, actor, ",".join(sorted({a["breach"]["rule"] for a in high})) or "-",
+            "PASS" if ok else "FAIL"))
+    return ok
+
+
+def main():
+    kind, truth_path, eve = sys.argv[1:4]
+    truth = json.load(open(truth_path, encoding="utf-8"))
+    alerts = final_alerts(eve)
+    out, ok = [], True
+    src = truth.get("scenario") or truth.get("log")
+    for a in alerts:
+        b = a["breach"]
+        out.append("%s\talert\t%s\t%s\t%s\tsev%d" % (src, b["rule"], b["actor"].get("ip"),
+                                                    b["records"], a["alert"]["severity"]))
+    if kind == "pcap":
+        ok = check(src, truth["label"], truth["actor_ip"], truth["records"], alerts, out)
+    else:
+        for act in truth["actors"]:
+            label = "exfil" if any(s["label"] == "exfil" for s in act["scenarios"]) else "benign"
+            sub = alerts if label == "exfil" else \
+                [a for a in alerts if a["breach"]["actor"].get("ip") == act["ip"]]
+            ok &= check(src, label, act["ip"], act.get("records", 0), sub, out)
+    for line in sorted(out):
+        print(line)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+#!/bin/bash
+# Every recorded scenario through `breachwatch sensor` with the default rule pack:
+# each exfil scenario (pcaps/*.truth.json) raises an alert whose actor is the truth
+# file's actor_ip with records within 5% of the truth; no benign scenario raises an
+# alert of severity 1 or 2. The same for the server logs in pcaps/logs/ (--log).
+# The sorted semantic lines (rule, actor, records, severity, verdict) are compared
+# with detect-scenarios.golden; BW_UPDATE_GOLDEN=1 rewrites it (explicitly).
+set -uo pipefail
+SRC=${BW_SRC:?}
+BIN=${BW_BIN:?}
+GOLDEN=$SRC/tests/golden/detect-scenarios.golden
+ls "$SRC"/pcaps/*.truth.json >/dev/null 2>&1 || { echo "no pcaps/*.truth.json"; exit 77; }
+T=$(mktemp -d /tmp/bw-detect-golden.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+if ! "$BIN" sensor --help >/dev/null 2>&1; then
+	echo "breachwatch has no sensor command yet"
+	exit 77
+fi
+cat >"$T/bw.yaml" <<EOT
+state_dir: $T/state
+sensor_id: golden
+geoip:
+  country_db: $SRC/config/geoip/breachwatch-geo.mmdb
+EOT
+# The pgsql parser must be present, or nothing here can be judged.
+"$BIN" sensor -c "$T/bw.yaml" -r "$SRC/pcaps/exfil-pgsql-bulk.pcap" --eve "$T/probe.json" \
+	--rules "$SRC/rules/default" --redis none >/dev/null 2>"$T/probe.err"
+if ! grep -q '"event_type":"pgsql"' "$T/probe.json" 2>/dev/null; then
+	echo "the sensor produced no pgsql events (parsers not present yet):"
+	head -5 "$T/probe.err"
+	exit 77
+fi
+
+fail=0
+: >"$T/out"
+for truth in "$SRC"/pcaps/*.truth.json; do
+	s=$(basename "$truth" .truth.json)
+	rm -rf "$T/state"
+	"$BIN" sensor -c "$T/bw.yaml" -r "$SRC/pcaps/$s.pcap" --eve "$T/$s.json" \
+		--rules "$SRC/rules/default" --redis none >/dev/null 2>"$T/$s.err" ||
+		{ echo "sensor failed on $s:"; cat "$T/$s.err"; fail=1; }
+	python3 "$SRC/tests/golden/detect-check.py" pcap "$truth" "$T/$s.json" >>"$T/out" || fail=1
+done
+declare -A FMT=([nginx-access]=nginx [mariadb-slow]=mysql-slow [postgresql]=postgresql [dnsmasq]=dnsmasq)
+for truth in "$SRC"/pcaps/logs/*.truth.json; do
+	l=$(basename "$truth" .truth.json)
+	rm -rf "$T/state"
+	"$BIN" sensor -c "$T/bw.yaml" --log "${FMT[$l]}:$SRC/pcaps/logs/$l.log" --eve "$T/log-$l.json" \
+		--rules "$SRC/rules/default" --redis none >/dev/null 2>"$T/log-$l.err" ||
+		{ echo "sensor failed on log $l:"; cat "$T/log-$l.err"; fail=1; }
+	python3 "$SRC/tests/golden/detect-check.py" log "$truth" "$T/log-$l.json" >>"$T/out" || fail=1
+done
+sort -o "$T/out" "$T/out"
+cat "$T/out"
+if [ "${BW_UPDATE_GOLDEN:-0}" = 1 ]; then
+	cp "$T/out" "$GOLDEN"
+	echo "updated $GOLDEN"
+elif [ -f "$GOLDEN" ]; then
+	diff -u "$GOLDEN" "$T/out" || { echo "FAIL: output differs from $GOLDEN"; fail=1; }
+else
+	echo "FAIL: no $GOLDEN (run with BW_UPDATE_GOLDEN=1 once the output is right)"
+	fail=1
+fi
+[ "$fail" = 0 ] && echo "PASS" || echo "FAIL"
+exit "$fail"
