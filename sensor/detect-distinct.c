@@ -47,19 +47,34 @@ void dd_merge_regs(struct dd_sketch *dst, const uint8_t *regs)
             dst->reg[i] = regs[i];
 }
 
-static double estimate_regs(const uint8_t *reg)
+double dd_term(uint8_t rank)
 {
-    double sum = 0;
-    unsigned zeros = 0;
-    for (uint32_t i = 0; i < DD_M; i++) {
-        sum += ldexp(1.0, -(int)reg[i]);
-        zeros += reg[i] == 0;
-    }
+    /* 2^-rank built from its IEEE 754 exponent: exact, no division */
+    union {
+        uint64_t u;
+        double d;
+    } v = {.u = (uint64_t)(1023 - rank) << 52};
+    return v.d;
+}
+
+double dd_estimate_sum(double sum, uint32_t zeros)
+{
     double m = DD_M, alpha = 0.7213 / (1.0 + 1.079 / m);
     double e = alpha * m * m / sum;
     if (e <= 2.5 * m && zeros > 0)
         e = m * log(m / zeros);
     return e;
+}
+
+static double estimate_regs(const uint8_t *reg)
+{
+    double sum = 0;
+    uint32_t zeros = 0;
+    for (uint32_t i = 0; i < DD_M; i++) {
+        sum += dd_term(reg[i]);
+        zeros += reg[i] == 0;
+    }
+    return dd_estimate_sum(sum, zeros);
 }
 
 double dd_estimate(const struct dd_sketch *s)

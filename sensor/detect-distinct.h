@@ -24,6 +24,10 @@ uint64_t dd_hash(uint64_t key, const void *data, size_t n);
 void dd_add(struct dd_sketch *s, uint64_t h);
 /* dst = union(dst, src) over raw registers of the same size. */
 void dd_merge_regs(struct dd_sketch *dst, const uint8_t *regs);
+/* 2^-rank, the HyperLogLog term of a register (rank 0..64). */
+double dd_term(uint8_t rank);
+/* The estimate from the sum of terms and the number of zero registers. */
+double dd_estimate_sum(double sum, uint32_t zeros);
 /* Estimated distinct count of one sketch. */
 double dd_estimate(const struct dd_sketch *s);
 /* Estimate of the union of n sketches (the buckets of a window). */

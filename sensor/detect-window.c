@@ -6,15 +6,19 @@
 
 uint64_t dw_alloc_size(int n, int nsk)
 {
-    return (uint64_t)n * sizeof(struct dw_bucket) + (uint64_t)n * (uint64_t)nsk * sizeof(struct dd_sketch);
+    return (uint64_t)n * sizeof(struct dw_bucket) +
+           (uint64_t)n * (uint64_t)nsk * sizeof(struct dd_sketch) +
+           (uint64_t)nsk * sizeof(struct dw_union);
 }
 
 static void bucket_clear(struct dw_window *w, int slot, int64_t idx)
 {
+    uint32_t mask = w->b[slot].skmask;
     memset(&w->b[slot], 0, sizeof(w->b[slot]));
     w->b[slot].idx = idx;
     for (int k = 0; k < w->nsk; k++)
-        dd_clear(dw_sketch(w, slot, k));
+        if (mask & (1u << k))
+            dd_clear(dw_sketch(w, slot, k));
 }
 
 int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk)
@@ -25,18 +29,23 @@ int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk)
     if (w->width_us < 1)
         w->width_us = 1;
     w->nsk = nsk;
-    w->b = malloc((size_t)w->n * sizeof(*w->b));
+    w->b = calloc((size_t)w->n, sizeof(*w->b));
     if (w->b == NULL)
         return -1;
     if (nsk > 0) {
-        w->sk = malloc((size_t)w->n * (size_t)nsk * sizeof(*w->sk));
-        if (w->sk == NULL) {
-            free(w->b);
-            w->b = NULL;
+        /* calloc: zeroed sketches (fresh pages for large windows) */
+        w->sk = calloc((size_t)w->n * (size_t)nsk, sizeof(*w->sk));
+        w->u = calloc((size_t)nsk, sizeof(*w->u));
+        if (w->sk == NULL || w->u == NULL) {
+            dw_fini(w);
             return -1;
         }
     }
-    dw_reset(w);
+    w->head = INT64_MIN;
+    for (int i = 0; i < w->n; i++)
+        w->b[i].idx = INT64_MIN;
+    for (int k = 0; k < nsk; k++)
+        w->u[k].at = INT64_MIN;
     return 0;
 }
 
@@ -44,15 +53,21 @@ void dw_fini(struct dw_window *w)
 {
     free(w->b);
     free(w->sk);
+    free(w->u);
     w->b = NULL;
     w->sk = NULL;
+    w->u = NULL;
 }
 
 void dw_reset(struct dw_window *w)
 {
     w->head = INT64_MIN;
-    for (int i = 0; i < w->n; i++)
+    for (int i = 0; i < w->n; i++) {
+        w->b[i].skmask = ~0u; /* fresh memory: clear every sketch once */
         bucket_clear(w, i, INT64_MIN);
+    }
+    for (int k = 0; k < w->nsk; k++)
+        w->u[k].at = INT64_MIN;
 }
 
 static int slot_of(const struct dw_window *w, int64_t idx)
@@ -108,13 +123,56 @@ void dw_sum(const struct dw_window *w, int64_t ts_us, struct dw_sums *out)
     out->ent_mean = ent_n ? ent / (double)ent_n : 0.0;
 }
 
-double dw_distinct(const struct dw_window *w, int64_t ts_us, int k)
+static void union_raise(struct dw_union *u, uint32_t i, uint8_t r)
 {
-    const struct dd_sketch *v[RULE_BUCKETS_CAP];
-    size_t n = 0;
+    if (r <= u->reg[i])
+        return;
+    u->sum += dd_term(r) - dd_term(u->reg[i]);
+    u->zeros -= u->reg[i] == 0;
+    u->reg[i] = r;
+}
+
+void dw_sketch_add(struct dw_window *w, int slot, int k, uint64_t h)
+{
+    struct dd_sketch *s = dw_sketch(w, slot, k);
+    uint32_t idx = (uint32_t)(h >> (64 - DD_P));
+    w->b[slot].skmask |= 1u << k;
+    dd_add(s, h);
+    if (w->u[k].at != INT64_MIN)
+        union_raise(&w->u[k], idx, s->reg[idx]);
+}
+
+void dw_sketch_merge(struct dw_window *w, int slot, int k, const uint8_t *regs)
+{
+    struct dd_sketch *s = dw_sketch(w, slot, k);
+    w->b[slot].skmask |= 1u << k;
+    dd_merge_regs(s, regs);
+    if (w->u[k].at != INT64_MIN)
+        for (uint32_t i = 0; i < DD_M; i++)
+            union_raise(&w->u[k], i, s->reg[i]);
+}
+
+double dw_distinct(struct dw_window *w, int64_t ts_us, int k)
+{
     int64_t now = ts_us / w->width_us;
-    for (int i = 0; i < w->n && n < RULE_BUCKETS_CAP; i++)
-        if (in_window(w, &w->b[i], now))
-            v[n++] = dw_sketch((struct dw_window *)w, i, k);
-    return n ? dd_estimate_union(v, n) : 0.0;
+    struct dw_union *u = &w->u[k];
+    if (u->at != now) {
+        /* the window moved (or a past window is asked for): rebuild */
+        memset(u->reg, 0, sizeof(u->reg));
+        for (int i = 0; i < w->n; i++)
+            if (in_window(w, &w->b[i], now) && (w->b[i].skmask & (1u << k))) {
+                const uint8_t *r = dw_sketch(w, i, k)->reg;
+                for (uint32_t j = 0; j < DD_M; j++)
+                    if (r[j] > u->reg[j])
+                        u->reg[j] = r[j];
+            }
+        u->sum = 0;
+        u->zeros = 0;
+        for (uint32_t i = 0; i < DD_M; i++) {
+            u->sum += dd_term(u->reg[i]);
+            u->zeros += u->reg[i] == 0;
+        }
+        u->at = now;
+    }
+    return dd_estimate_sum(u->sum, u->zeros);
 }

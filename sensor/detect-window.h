@@ -17,7 +17,18 @@ struct dw_bucket {
     double ent_sum;  /* DNS: sum of subdomain entropies */
     uint32_t ent_n;  /* DNS: events with a subdomain */
     uint32_t label_max;
+    uint32_t skmask; /* sketches of this bucket that hold something (bit k) */
     uint32_t pii[DW_PII_TYPES]; /* raw validated matches by type */
+};
+
+/* The union of a sketch over the buckets of the window, kept incrementally:
+ * adds raise its registers and its running HyperLogLog sum, so an estimate is
+ * O(1); it is rebuilt from the buckets only when the window moved. */
+struct dw_union {
+    uint8_t reg[DD_M];
+    double sum;
+    uint32_t zeros;
+    int64_t at; /* bucket index the union was built for; INT64_MIN = stale */
 };
 
 struct dw_window {
@@ -27,6 +38,7 @@ struct dw_window {
     int nsk;      /* distinct sketches per bucket */
     struct dw_bucket *b;
     struct dd_sketch *sk; /* n * nsk, bucket-major */
+    struct dw_union *u;   /* nsk */
 };
 
 /* Sums of the buckets inside the window ending at a time. */
@@ -52,13 +64,17 @@ static inline struct dw_bucket *dw_bucket(struct dw_window *w, int slot)
 {
     return &w->b[slot];
 }
-static inline struct dd_sketch *dw_sketch(struct dw_window *w, int slot, int k)
+static inline struct dd_sketch *dw_sketch(const struct dw_window *w, int slot, int k)
 {
     return &w->sk[(size_t)slot * (size_t)w->nsk + (size_t)k];
 }
+/* Adds a hash to sketch k of a bucket (and to the window's union). */
+void dw_sketch_add(struct dw_window *w, int slot, int k, uint64_t h);
+/* Merges raw registers (DD_M of them) into sketch k of a bucket. */
+void dw_sketch_merge(struct dw_window *w, int slot, int k, const uint8_t *regs);
 /* Sums of the window that ends at ts_us (buckets idx in (ts/width - n, ts/width]). */
 void dw_sum(const struct dw_window *w, int64_t ts_us, struct dw_sums *out);
 /* Distinct estimate of sketch k over the same window. */
-double dw_distinct(const struct dw_window *w, int64_t ts_us, int k);
+double dw_distinct(struct dw_window *w, int64_t ts_us, int k);
 
 #endif

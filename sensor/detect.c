@@ -523,7 +523,7 @@ static double measure_value(struct detect_engine *e, struct dgroup *g, enum rule
 }
 
 /* Numeric ids in a URI or statement: every run of digits (at most 8). */
-static void add_ids(struct detect_engine *e, struct dd_sketch *sk, const char *s)
+static void add_ids(struct detect_engine *e, struct dw_window *w, int slot, int k, const char *s)
 {
     int n = 0;
     for (const char *p = s; *p && n < 8;) {
@@ -533,7 +533,7 @@ static void add_ids(struct detect_engine *e, struct dd_sketch *sk, const char *s
                 q++;
             while (p < q - 1 && *p == '0')
                 p++;
-            dd_add(sk, dd_hash(e->hash_key ^ 0x1d, p, (size_t)(q - p)));
+            dw_sketch_add(w, slot, k, dd_hash(e->hash_key ^ 0x1d, p, (size_t)(q - p)));
             n++;
             p = q;
         } else {
@@ -566,20 +566,20 @@ static void add_event(struct detect_engine *e, struct dgroup *g, int slot,
         b->ent_n++;
     }
     if (d->sk_uri >= 0 && ev->detail[0])
-        dd_add(dw_sketch(&g->win, slot, d->sk_uri),
-               dd_hash(e->hash_key ^ 0x75, ev->detail, strlen(ev->detail)));
+        dw_sketch_add(&g->win, slot, d->sk_uri,
+                      dd_hash(e->hash_key ^ 0x75, ev->detail, strlen(ev->detail)));
     if (d->sk_ids >= 0)
-        add_ids(e, dw_sketch(&g->win, slot, d->sk_ids), ev->detail);
+        add_ids(e, &g->win, slot, d->sk_ids, ev->detail);
     if (d->sk_sub >= 0 && dn != NULL && dn->sub_len > 0) {
         const char *name = ev->detail[0] ? ev->detail : ev->dataset;
-        dd_add(dw_sketch(&g->win, slot, d->sk_sub), dd_hash(e->hash_key ^ 0x5b, name, dn->sub_len));
+        dw_sketch_add(&g->win, slot, d->sk_sub, dd_hash(e->hash_key ^ 0x5b, name, dn->sub_len));
     }
 #if DETECT_HAVE_PII
     if (ev->pii != NULL)
         for (int t = 0; t < PII_TYPE_MAX; t++) {
             b->pii[t] += (uint32_t)ev->pii->matches[t];
             if (d->sk_pii[t] >= 0 && ev->pii->distinct[t] != NULL)
-                dd_merge_regs(dw_sketch(&g->win, slot, d->sk_pii[t]), ev->pii->distinct[t]->reg);
+                dw_sketch_merge(&g->win, slot, d->sk_pii[t], ev->pii->distinct[t]->reg);
         }
 #endif
 }
