@@ -27,9 +27,8 @@ static int rules_check(const char *dir)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         size_t l = strlen(de->d_name);
-        if (de->d_name[0] == '.' ||
-            !((l > 5 && strcmp(de->d_name + l - 5, ".yaml") == 0) ||
-              (l > 4 && strcmp(de->d_name + l - 4, ".yml") == 0)))
+        if (de->d_name[0] == '.' || !((l > 5 && strcmp(de->d_name + l - 5, ".yaml") == 0) ||
+                                      (l > 4 && strcmp(de->d_name + l - 4, ".yml") == 0)))
             continue;
         if (n == RULE_MAX_FILES) {
             fprintf(stderr, "breachwatch rules: %s: more than %d rule files\n", dir,

@@ -12,17 +12,16 @@
 #include "common/yaml-tree.h"
 
 /* Names of personal-data types in the order of enum pii_type (sensor/pii.h). */
-const char *const rule_pii_names[] = {"email",       "cn_mobile", "phone_intl",
-                                      "cn_resident_id", "card_number", "us_ssn",
-                                      "iban",        "passport",  "person_name", NULL};
+const char *const rule_pii_names[] = {"email",       "cn_mobile", "phone_intl", "cn_resident_id",
+                                      "card_number", "us_ssn",    "iban",       "passport",
+                                      "person_name", NULL};
 
 static const char *const measure_names[RM_MAX] = {
-    "records",        "bytes",          "pii",           "requests",   "distinct_uris",
-    "distinct_ids",   "dns_subdomains", "dns_label_max", "dns_entropy",
+    "records",      "bytes",          "pii",           "requests",    "distinct_uris",
+    "distinct_ids", "dns_subdomains", "dns_label_max", "dns_entropy",
 };
 
-static const char *const group_names[] = {"actor", "actor+dataset", "actor+destination",
-                                          "domain"};
+static const char *const group_names[] = {"actor", "actor+dataset", "actor+destination", "domain"};
 
 static const char *const channel_names[] = {"pgsql", "mysql", "http", "dns", "tls", "flow", "log"};
 
@@ -114,8 +113,7 @@ static int copy_str(struct ld *l, const struct bw_ynode *n, char *out, size_t ou
     if (bw_yget_str(l->doc, n, &s, l->err))
         return -1;
     if (n->len >= outlen)
-        return bw_ynode_err(l->doc, n, l->err, "%s: longer than %zu characters", what,
-                            outlen - 1);
+        return bw_ynode_err(l->doc, n, l->err, "%s: longer than %zu characters", what, outlen - 1);
     if (memchr(s, '\0', n->len) != NULL)
         return bw_ynode_err(l->doc, n, l->err, "%s: contains a NUL byte", what);
     memcpy(out, s, n->len + 1);
@@ -254,8 +252,8 @@ static int get_hours(struct ld *l, const struct bw_ynode *n, struct rule *r)
         return -1;
     unsigned a, b;
     char tail;
-    int ok = sscanf(s, "%u-%u%c", &a, &b, &tail) == 2 ||
-             sscanf(s, "%u:00-%u:00%c", &a, &b, &tail) == 2;
+    int ok =
+        sscanf(s, "%u-%u%c", &a, &b, &tail) == 2 || sscanf(s, "%u:00-%u:00%c", &a, &b, &tail) == 2;
     if (!ok || a > 24 || b > 24 || a == b)
         return bw_ynode_err(l->doc, n, l->err,
                             "hours '%s': expected FROM-TO in whole hours, e.g. 22-6 or "
@@ -292,10 +290,21 @@ static int get_offset(struct ld *l, const struct bw_ynode *n, int *out)
 
 static int load_match(struct ld *l, const struct bw_ynode *m, struct rule *r)
 {
-    static const char *const keys[] = {
-        "channel",      "dataset",    "not_dataset", "actor",      "actor_scope",
-        "destination",  "destination_scope", "direction", "country", "not_country",
-        "asn",          "hours",      "utc_offset",  "min_event_records", NULL};
+    static const char *const keys[] = {"channel",
+                                       "dataset",
+                                       "not_dataset",
+                                       "actor",
+                                       "actor_scope",
+                                       "destination",
+                                       "destination_scope",
+                                       "direction",
+                                       "country",
+                                       "not_country",
+                                       "asn",
+                                       "hours",
+                                       "utc_offset",
+                                       "min_event_records",
+                                       NULL};
     const struct bw_ynode *n;
     if (bw_ymap_check_keys(l->doc, m, keys, l->err))
         return -1;
@@ -330,8 +339,7 @@ static int load_match(struct ld *l, const struct bw_ynode *m, struct rule *r)
         else if (strcmp(s, "any") == 0)
             r->direction = -1;
         else
-            return bw_ynode_err(l->doc, n, l->err, "direction '%s': expected read, send or any",
-                                s);
+            return bw_ynode_err(l->doc, n, l->err, "direction '%s': expected read, send or any", s);
     }
     if ((n = bw_ymap_get(m, "country"))) {
         struct countries c = {r->countries, &r->ncountries};
@@ -400,8 +408,8 @@ static int add_mitre(struct ld *l, const struct bw_ynode *n, void *ctx)
     for (i = 1; ok && i < 5; i++)
         ok = s[i] >= '0' && s[i] <= '9';
     if (ok && len != 5)
-        ok = len == 9 && s[5] == '.' && s[6] >= '0' && s[6] <= '9' && s[7] >= '0' &&
-             s[7] <= '9' && s[8] >= '0' && s[8] <= '9';
+        ok = len == 9 && s[5] == '.' && s[6] >= '0' && s[6] <= '9' && s[7] >= '0' && s[7] <= '9' &&
+             s[8] >= '0' && s[8] <= '9';
     if (!ok)
         return bw_ynode_err(l->doc, n, l->err,
                             "'%s': expected a MITRE ATT&CK technique id (T1234 or T1234.001)", s);
@@ -501,11 +509,12 @@ static void rule_defaults(struct rule *r)
 
 static int load_rule(struct ld *l, const struct bw_ynode *m, struct rule *r)
 {
-    static const char *const keys[] = {
-        "id",        "name",      "description", "severity",  "category",   "sid",
-        "rev",       "mitre",     "match",       "measure",   "pii_types",  "group_by",
-        "window",    "buckets",   "threshold",   "baseline",  "first_seen", "require",
-        "suppress",  "update_interval", "allow", NULL};
+    static const char *const keys[] = {"id",         "name",    "description", "severity",
+                                       "category",   "sid",     "rev",         "mitre",
+                                       "match",      "measure", "pii_types",   "group_by",
+                                       "window",     "buckets", "threshold",   "baseline",
+                                       "first_seen", "require", "suppress",    "update_interval",
+                                       "allow",      NULL};
     const struct bw_ynode *n;
     uint64_t v;
     r->line = m->line;
@@ -594,8 +603,7 @@ static int load_rule(struct ld *l, const struct bw_ynode *m, struct rule *r)
         return -1;
     if ((n = bw_ymap_get(m, "require")) && load_require(l, n, r))
         return -1;
-    if ((n = bw_ymap_get(m, "suppress")) &&
-        bw_yget_duration_us(l->doc, n, &r->suppress_us, l->err))
+    if ((n = bw_ymap_get(m, "suppress")) && bw_yget_duration_us(l->doc, n, &r->suppress_us, l->err))
         return -1;
     if ((n = bw_ymap_get(m, "update_interval")) &&
         bw_yget_duration_us(l->doc, n, &r->update_us, l->err))
@@ -603,8 +611,7 @@ static int load_rule(struct ld *l, const struct bw_ynode *m, struct rule *r)
     if ((n = bw_ymap_get(m, "allow")) && load_allow(l, n, r))
         return -1;
     if (r->threshold <= 0 && !r->baseline)
-        return bw_ynode_err(l->doc, m, l->err, "rule '%s' needs a threshold or a baseline",
-                            r->id);
+        return bw_ynode_err(l->doc, m, l->err, "rule '%s' needs a threshold or a baseline", r->id);
     if (r->group_by == RG_DOMAIN && r->channels != 0 &&
         (r->channels & ~((1u << ACCESS_CH_DNS) | (1u << ACCESS_CH_LOG))) != 0)
         return bw_ynode_err(l->doc, bw_ymap_get(m, "group_by"), l->err,

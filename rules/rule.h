@@ -29,15 +29,15 @@
 
 /* What a rule sums over its window. */
 enum rule_measure {
-    RM_RECORDS,          /* records (rows, inventory, log) */
-    RM_BYTES,            /* bytes of data moved */
-    RM_PII,              /* distinct personal-data values of the selected types */
-    RM_REQUESTS,         /* requests / queries */
-    RM_DISTINCT_URIS,    /* distinct `detail` (URI as requested, query string included) */
-    RM_DISTINCT_IDS,     /* distinct numeric ids in `detail` (/customers/123, page=7, id = 9) */
-    RM_DNS_SUBDOMAINS,   /* distinct names below the registered domain */
-    RM_DNS_LABEL_MAX,    /* longest label seen in the window */
-    RM_DNS_ENTROPY,      /* mean Shannon entropy (bits/char) of the subdomain part */
+    RM_RECORDS,        /* records (rows, inventory, log) */
+    RM_BYTES,          /* bytes of data moved */
+    RM_PII,            /* distinct personal-data values of the selected types */
+    RM_REQUESTS,       /* requests / queries */
+    RM_DISTINCT_URIS,  /* distinct `detail` (URI as requested, query string included) */
+    RM_DISTINCT_IDS,   /* distinct numeric ids in `detail` (/customers/123, page=7, id = 9) */
+    RM_DNS_SUBDOMAINS, /* distinct names below the registered domain */
+    RM_DNS_LABEL_MAX,  /* longest label seen in the window */
+    RM_DNS_ENTROPY,    /* mean Shannon entropy (bits/char) of the subdomain part */
     RM_MAX
 };
 
@@ -52,7 +52,7 @@ enum rule_scope { RS_ANY, RS_EXTERNAL, RS_INTERNAL };
 
 /* One allowlist entry: the event is allowed when every given field matches. */
 struct rule_allow {
-    struct bw_cidr_set hosts; /* empty = any host */
+    struct bw_cidr_set hosts;   /* empty = any host */
     char user[ACCESS_USER_MAX]; /* "" = any user */
 };
 
@@ -75,10 +75,10 @@ struct rule {
     int line, col;
 
     /* match */
-    uint32_t channels; /* bit (1 << access_channel); 0 = every channel */
+    uint32_t channels;                      /* bit (1 << access_channel); 0 = every channel */
     char log_formats[RULE_MAX_FORMATS][32]; /* with ACCESS_CH_LOG: "" entries = any */
     int nlog_formats;
-    int log_any; /* "log" or "log:*" given */
+    int log_any;                                          /* "log" or "log:*" given */
     char datasets[RULE_MAX_DATASETS][ACCESS_DATASET_MAX]; /* fnmatch globs */
     int ndatasets;
     char not_datasets[RULE_MAX_DATASETS][ACCESS_DATASET_MAX];
@@ -93,9 +93,9 @@ struct rule {
     int nnot_countries;
     uint32_t asns[RULE_MAX_GEO];
     int nasns;
-    int hour_from, hour_to; /* [from, to) local hours, wrapping midnight; -1 = any time */
-    int utc_offset_min;     /* local time = UTC + offset */
-    int has_utc_offset;     /* given by the rule (else the engine's default) */
+    int hour_from, hour_to;     /* [from, to) local hours, wrapping midnight; -1 = any time */
+    int utc_offset_min;         /* local time = UTC + offset */
+    int has_utc_offset;         /* given by the rule (else the engine's default) */
     uint64_t min_event_records; /* an event counts only with at least this many records */
 
     /* measure */
@@ -165,7 +165,7 @@ const char *rule_channels_str(const struct rule *r, char *out, size_t outlen);
 struct rule_match_ctx {
     const struct bw_addr *recv; /* where the data went: actor for reads, dest for sends */
     bool actor_home, dest_home; /* dest_home: recv is inside home_net */
-    const char *dest_country; /* "" or NULL = unknown */
+    const char *dest_country;   /* "" or NULL = unknown */
     uint32_t dest_asn;
     int utc_offset_min; /* engine default, used when the rule has none */
 };

@@ -15,9 +15,9 @@
 
 struct db_baseline {
     float v[DB_SAMPLES];
-    uint16_t n, pos;         /* samples held; next write position */
-    int64_t next_sample_us;  /* end of the current sampling period; 0 = not started */
-    double median, mad;      /* cached, valid when !dirty */
+    uint16_t n, pos;        /* samples held; next write position */
+    int64_t next_sample_us; /* end of the current sampling period; 0 = not started */
+    double median, mad;     /* cached, valid when !dirty */
     int dirty;
 };
 
@@ -52,6 +52,7 @@ struct db_reader_cb {
 };
 /* Reads a baselines file; a missing file is not an error. A malformed line is
  * counted in *bad and skipped. Returns 0 or -1 with err (unreadable file). */
-int db_read(const char *path, const struct db_reader_cb *cb, uint64_t *bad, struct bw_err *err) BW_WUR;
+int db_read(const char *path, const struct db_reader_cb *cb, uint64_t *bad,
+            struct bw_err *err) BW_WUR;
 
 #endif

@@ -6,7 +6,8 @@
 
 static int is_sld_suffix(const char *l, size_t n)
 {
-    static const char *const v[] = {"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", NULL};
+    static const char *const v[] = {"co",  "com", "net", "org", "gov",
+                                    "edu", "ac",  "or",  "ne",  NULL};
     for (int i = 0; v[i]; i++) {
         size_t k = 0;
         while (v[i][k])

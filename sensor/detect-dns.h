@@ -9,11 +9,11 @@
 #include <stdint.h>
 
 struct dns_split {
-    const char *reg;  /* registered domain inside the name (borrowed) */
+    const char *reg; /* registered domain inside the name (borrowed) */
     size_t reg_len;
-    size_t sub_len;   /* subdomain = name[0 .. sub_len), without the dot; 0 = none */
+    size_t sub_len;     /* subdomain = name[0 .. sub_len), without the dot; 0 = none */
     uint16_t label_max; /* longest label of the subdomain part */
-    double entropy;   /* bits per character over the subdomain part (dots excluded) */
+    double entropy;     /* bits per character over the subdomain part (dots excluded) */
 };
 
 /* Splits `name` (n bytes, a trailing dot ignored). Never fails: a name of one

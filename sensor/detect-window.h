@@ -14,10 +14,10 @@
 struct dw_bucket {
     int64_t idx; /* ts / width of the bucket held; INT64_MIN = empty */
     uint64_t records, bytes, requests;
-    double ent_sum;  /* DNS: sum of subdomain entropies */
-    uint32_t ent_n;  /* DNS: events with a subdomain */
+    double ent_sum; /* DNS: sum of subdomain entropies */
+    uint32_t ent_n; /* DNS: events with a subdomain */
     uint32_t label_max;
-    uint32_t skmask; /* sketches of this bucket that hold something (bit k) */
+    uint32_t skmask;            /* sketches of this bucket that hold something (bit k) */
     uint32_t pii[DW_PII_TYPES]; /* raw validated matches by type */
 };
 

@@ -99,8 +99,7 @@ struct detect_engine {
 
 /* ---------------------------------------------------------------- config */
 
-int detect_config_load(struct detect_config *cfg, const struct bw_config *conf,
-                       struct bw_err *err)
+int detect_config_load(struct detect_config *cfg, const struct bw_config *conf, struct bw_err *err)
 {
     static const char *const keys[] = {"memcap", "utc_offset", "baselines", NULL};
     memset(cfg, 0, sizeof(*cfg));

@@ -31,8 +31,8 @@ struct redis_out {
 int redis_out_config_load(struct redis_out_config *cfg, const struct bw_config *conf,
                           struct bw_err *err)
 {
-    static const char *const keys[] = {"url",         "prefix",  "alerts_maxlen", "dedup_ttl",
-                                       "spool_fsync", "timeout", NULL};
+    static const char *const keys[] = {
+        "url", "prefix", "alerts_maxlen", "dedup_ttl", "spool_fsync", "timeout", NULL};
     memset(cfg, 0, sizeof(*cfg));
     snprintf(cfg->prefix, sizeof(cfg->prefix), "bw:");
     cfg->maxlen = 100000;
@@ -150,8 +150,8 @@ static int deliver(struct redis_out *r, const char *line, size_t len)
     snprintf(maxlen, sizeof(maxlen), "%" PRIu64, r->cfg.maxlen);
     snprintf(ttl, sizeof(ttl), "%" PRIu64, r->cfg.dedup_ttl_s);
     const char *argv[] = {"EVAL", add_script, "2", stream, dedup, line, maxlen, ttl};
-    size_t lens[] = {4, sizeof(add_script) - 1, 1, strlen(stream), strlen(dedup), len,
-                     strlen(maxlen), strlen(ttl)};
+    size_t lens[] = {4,   sizeof(add_script) - 1, 1,          strlen(stream), strlen(dedup),
+                     len, strlen(maxlen),         strlen(ttl)};
     redisReply *rep = bw_redis_cmd(r->conn, 8, argv, lens);
     if (rep == NULL) {
         if (!r->was_down)

@@ -13,13 +13,13 @@
 #include "common/err.h"
 
 struct redis_out_config {
-    char url[512];       /* redis://... or unix://...; "" or "none" = disabled */
-    char prefix[32];     /* default "bw:" */
-    uint64_t maxlen;     /* approximate stream cap, default 100000 */
+    char url[512];        /* redis://... or unix://...; "" or "none" = disabled */
+    char prefix[32];      /* default "bw:" */
+    uint64_t maxlen;      /* approximate stream cap, default 100000 */
     uint64_t dedup_ttl_s; /* default 7 days */
-    char spool_dir[512]; /* default <state_dir>/spool */
-    int fsync;           /* fsync every spool write, default 1 */
-    int timeout_ms;      /* connect/command timeout, default 500 */
+    char spool_dir[512];  /* default <state_dir>/spool */
+    int fsync;            /* fsync every spool write, default 1 */
+    int timeout_ms;       /* connect/command timeout, default 500 */
 };
 
 struct redis_out_stats {

@@ -15,8 +15,8 @@
 struct spool {
     int fd;
     int fsync_each;
-    uint64_t pos;     /* delivered offset */
-    uint64_t peeked;  /* length of the peeked entry incl. newline, 0 = none */
+    uint64_t pos;    /* delivered offset */
+    uint64_t peeked; /* length of the peeked entry incl. newline, 0 = none */
     uint64_t pending;
     uint64_t errors;
     char *buf;

@@ -39,8 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rule_set_load_mem(s, "fuzz.yaml", data, size, &err) == 0) {
         struct bw_access ev[6];
         events(ev, 6);
-        struct rule_match_ctx m = {.recv = &ev[1].dest_ip, .dest_country = "SE",
-                                   .dest_asn = 29518};
+        struct rule_match_ctx m = {.recv = &ev[1].dest_ip, .dest_country = "SE", .dest_asn = 29518};
         char buf[256];
         for (size_t i = 0; i < s->n; i++) {
             rule_channels_str(&s->v[i], buf, sizeof(buf));

@@ -84,8 +84,8 @@ static int parse_line(char *line, struct bw_access *ev, char *fmt, size_t fmtlen
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"rules", required_argument, NULL, 'R'},
-        {"eve", required_argument, NULL, 'e'},    {"redis", required_argument, NULL, 'r'},
+        {"config", required_argument, NULL, 'c'},  {"rules", required_argument, NULL, 'R'},
+        {"eve", required_argument, NULL, 'e'},     {"redis", required_argument, NULL, 'r'},
         {"pace-ms", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *rules = NULL, *eve_path = "-", *redis = "none";

@@ -41,45 +41,44 @@ static void load_err(const char *yaml, const char *want)
 static void test_full_rule(void **state)
 {
     (void)state;
-    struct rule_set *s = load_ok(
-        "rules:\n"
-        "  - id: full.rule-1\n"
-        "    name: Full\n"
-        "    description: every key\n"
-        "    severity: 1\n"
-        "    category: Cat\n"
-        "    sid: 42\n"
-        "    rev: 3\n"
-        "    mitre: [T1005, T1048.003]\n"
-        "    match:\n"
-        "      channel: [pgsql, \"log:nginx\", dns]\n"
-        "      dataset: [\"*customers*\", \"public.*\"]\n"
-        "      not_dataset: \"*tmp*\"\n"
-        "      actor: [10.0.0.0/8, \"fd00::/8\"]\n"
-        "      actor_scope: internal\n"
-        "      destination: 0.0.0.0/0\n"
-        "      destination_scope: external\n"
-        "      direction: send\n"
-        "      country: [SE, CN]\n"
-        "      not_country: US\n"
-        "      asn: [AS29518, 209]\n"
-        "      hours: \"22:00-06:00\"\n"
-        "      utc_offset: \"+08:00\"\n"
-        "      min_event_records: 5\n"
-        "    measure: pii\n"
-        "    pii_types: [email, card_number]\n"
-        "    group_by: actor+destination\n"
-        "    window: 10m\n"
-        "    buckets: 20\n"
-        "    threshold: 100\n"
-        "    baseline: {learn: 7d, k: 4.5, mad_floor: 2}\n"
-        "    first_seen: yes\n"
-        "    require: {requests: 3, dns_entropy: 2.5}\n"
-        "    suppress: 2h\n"
-        "    update_interval: 30s\n"
-        "    allow:\n"
-        "      - {host: 10.77.0.50, user: backup}\n"
-        "      - {user: monitor}\n");
+    struct rule_set *s = load_ok("rules:\n"
+                                 "  - id: full.rule-1\n"
+                                 "    name: Full\n"
+                                 "    description: every key\n"
+                                 "    severity: 1\n"
+                                 "    category: Cat\n"
+                                 "    sid: 42\n"
+                                 "    rev: 3\n"
+                                 "    mitre: [T1005, T1048.003]\n"
+                                 "    match:\n"
+                                 "      channel: [pgsql, \"log:nginx\", dns]\n"
+                                 "      dataset: [\"*customers*\", \"public.*\"]\n"
+                                 "      not_dataset: \"*tmp*\"\n"
+                                 "      actor: [10.0.0.0/8, \"fd00::/8\"]\n"
+                                 "      actor_scope: internal\n"
+                                 "      destination: 0.0.0.0/0\n"
+                                 "      destination_scope: external\n"
+                                 "      direction: send\n"
+                                 "      country: [SE, CN]\n"
+                                 "      not_country: US\n"
+                                 "      asn: [AS29518, 209]\n"
+                                 "      hours: \"22:00-06:00\"\n"
+                                 "      utc_offset: \"+08:00\"\n"
+                                 "      min_event_records: 5\n"
+                                 "    measure: pii\n"
+                                 "    pii_types: [email, card_number]\n"
+                                 "    group_by: actor+destination\n"
+                                 "    window: 10m\n"
+                                 "    buckets: 20\n"
+                                 "    threshold: 100\n"
+                                 "    baseline: {learn: 7d, k: 4.5, mad_floor: 2}\n"
+                                 "    first_seen: yes\n"
+                                 "    require: {requests: 3, dns_entropy: 2.5}\n"
+                                 "    suppress: 2h\n"
+                                 "    update_interval: 30s\n"
+                                 "    allow:\n"
+                                 "      - {host: 10.77.0.50, user: backup}\n"
+                                 "      - {user: monitor}\n");
     assert_int_equal(s->n, 1);
     const struct rule *r = &s->v[0];
     assert_string_equal(r->id, "full.rule-1");
@@ -163,8 +162,7 @@ static void test_errors(void **state)
     load_err(HDR "    threshold: 1\n    mitre: [T12]\n", "t.yaml:6:13: 'T12': expected a MITRE");
     load_err(HDR "    threshold: 1\n    match: {channel: smtp}\n",
              "t.yaml:6:22: unknown channel 'smtp'");
-    load_err(HDR "    threshold: 1\n    match: {direction: up}\n",
-             "t.yaml:6:24: direction 'up'");
+    load_err(HDR "    threshold: 1\n    match: {direction: up}\n", "t.yaml:6:24: direction 'up'");
     load_err(HDR "    threshold: 1\n    match:\n      country: [se]\n",
              "t.yaml:7:17: 'se': expected an ISO");
     load_err(HDR "    threshold: 1\n    match:\n      asn: ASx\n", "t.yaml:7:12: asn 'ASx'");
@@ -238,18 +236,17 @@ static void ev_init(struct bw_access *ev, const char *actor, const char *dest)
 static void test_match(void **state)
 {
     (void)state;
-    struct rule_set *s = load_ok(
-        HDR "    threshold: 1\n"
-            "    match:\n"
-            "      channel: [pgsql, \"log:nginx\"]\n"
-            "      dataset: \"*customers\"\n"
-            "      not_dataset: \"tmp.*\"\n"
-            "      actor: 10.77.0.0/24\n"
-            "      direction: read\n"
-            "      hours: 22-6\n"
-            "      utc_offset: \"+01:00\"\n"
-            "    allow:\n"
-            "      - {host: 10.77.0.50, user: backup}\n");
+    struct rule_set *s = load_ok(HDR "    threshold: 1\n"
+                                     "    match:\n"
+                                     "      channel: [pgsql, \"log:nginx\"]\n"
+                                     "      dataset: \"*customers\"\n"
+                                     "      not_dataset: \"tmp.*\"\n"
+                                     "      actor: 10.77.0.0/24\n"
+                                     "      direction: read\n"
+                                     "      hours: 22-6\n"
+                                     "      utc_offset: \"+01:00\"\n"
+                                     "    allow:\n"
+                                     "      - {host: 10.77.0.50, user: backup}\n");
     const struct rule *r = &s->v[0];
     struct rule_match_ctx m = {0};
     struct bw_access ev;
@@ -305,8 +302,8 @@ static void test_match_geo(void **state)
     struct bw_addr dst;
     ev_init(&ev, "10.77.0.66", "2001:db8::5");
     assert_int_equal(bw_addr_parse("2001:db8::5", &dst), 0);
-    struct rule_match_ctx m = {.recv = &dst, .dest_home = false, .dest_country = "SE",
-                               .dest_asn = 29518};
+    struct rule_match_ctx m = {
+        .recv = &dst, .dest_home = false, .dest_country = "SE", .dest_asn = 29518};
     assert_true(rule_needs_geo(r));
     assert_true(rule_match(r, &ev, &m));
     m.dest_asn = 209;
