@@ -11,17 +11,26 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "sensor/capture.h"
+#include "sensor/detect-run.h"
 #include "sensor/output-eve.h"
 #include "sensor/worker.h"
 
 #define SENSOR_MAX_INPUTS 64
 
 static volatile sig_atomic_t sensor_stop;
+static struct detect_run sensor_detect; /* rules, engine, alert outputs */
+static struct access_sink sensor_sink;
 
 static void on_signal(int sig)
 {
     (void)sig;
     sensor_stop = 1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    detect_run_request_reload(&sensor_detect); /* done at the next tick */
 }
 
 struct sensor_run {
@@ -42,6 +51,7 @@ static void run_tick(void *ctx, int64_t now_us)
 {
     struct sensor_run *r = ctx;
     worker_tick(r->w, now_us);
+    detect_run_tick(&sensor_detect, now_us);
     if (r->stats_interval_us == 0)
         return;
     if (r->next_stats_us == 0)
@@ -104,6 +114,7 @@ int cmd_sensor(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *config_file = NULL, *eve_opt = NULL, *filter = NULL, *user = NULL;
+    const char *rules_dir = NULL, *redis_opt = NULL;
     const char *files[SENSOR_MAX_INPUTS], *ifaces[SENSOR_MAX_INPUTS];
     int nfiles = 0, nifaces = 0, c;
     optind = 1;
@@ -130,14 +141,11 @@ int cmd_sensor(int argc, char **argv)
             eve_opt = optarg;
             break;
         case OPT_REDIS:
-            if (strcmp(optarg, "none") != 0) {
-                fprintf(stderr, "breachwatch sensor: --redis %s: not yet supported (use none)\n",
-                        optarg);
-                return 2;
-            }
+            redis_opt = optarg;
             break;
         case OPT_RULES:
-            break; /* rules are loaded by the detection engine (not yet present) */
+            rules_dir = optarg;
+            break;
         case OPT_FILTER:
             filter = optarg;
             break;
@@ -221,12 +229,17 @@ int cmd_sensor(int argc, char **argv)
     if (eve == NULL)
         goto fail;
     eve_set_sensor_id(eve, conf.sensor_id);
+    /* A broken rule stops start-up here, with its file:line:col. */
+    if (detect_run_init(&sensor_detect, &conf, eve, rules_dir, redis_opt, &err) != 0)
+        goto fail;
     /* Every handle and output is open: give up root now. */
     if (capture_drop_privileges(ccfg.user, &err) != 0)
         goto fail;
     w = worker_new(&wcfg, eve, &err);
     if (w == NULL)
         goto fail;
+    sensor_sink = detect_run_sink(&sensor_detect);
+    worker_set_access_sink(w, &sensor_sink);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -234,6 +247,8 @@ int cmd_sensor(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
 
     struct sensor_run run = {w, cap, capture_is_live(cap) ? stats_interval : 0, 0};
     int rc = capture_run(cap, run_packet, run_tick, &run, &sensor_stop, &err);
@@ -246,6 +261,7 @@ int cmd_sensor(int argc, char **argv)
      * event so that it counts them; offline it carries packet time. */
     worker_tick(w, end_ts);
     worker_shutdown(w);
+    detect_run_fini(&sensor_detect); /* last alert updates, baselines, Redis */
     struct capture_stats cs;
     capture_get_stats(cap, &cs);
     worker_write_stats(w, &cs, end_ts);
@@ -256,6 +272,7 @@ fail:
         fprintf(stderr, "breachwatch sensor: %s\n", err.msg);
 out:
     worker_free(w);
+    detect_run_fini(&sensor_detect);
     eve_close(eve);
     capture_free(cap);
     if (have_conf)

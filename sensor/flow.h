@@ -61,6 +61,8 @@ struct flow {
     uint32_t app_flags;          /* APP_FLOW_* */
     void *ring;                  /* sensor/ring.c: recent packets for evidence */
     void *user;                  /* free for the worker */
+    uint64_t out_reported;       /* sensor/worker.c: to-server bytes sent as `flow` access events */
+    int8_t out_state;            /* sensor/worker.c: 0 unknown, 1 client home + server external */
 
     /* Table bookkeeping (flow.c only). */
     struct flow *hnext; /* hash chain */

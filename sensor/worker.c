@@ -3,6 +3,7 @@
 #include "sensor/worker.h"
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ void worker_config_defaults(struct worker_config *cfg)
     flow_config_defaults(&cfg->flow);
     stream_config_defaults(&cfg->stream);
     cfg->flow_events = 1;
+    cfg->flow_access_step = 1u << 20;
 }
 
 int worker_config_load(struct worker_config *cfg, const struct bw_config *conf, struct bw_err *err)
@@ -25,6 +27,7 @@ int worker_config_load(struct worker_config *cfg, const struct bw_config *conf, 
     worker_config_defaults(cfg);
     if (flow_config_load(&cfg->flow, conf, err) != 0)
         return -1;
+    cfg->home_net = conf ? &conf->home_net : NULL;
     const struct bw_ynode *out = conf ? config_section(conf, "outputs") : NULL;
     const struct bw_ynode *n = out ? bw_ymap_get(out, "eve_flow") : NULL;
     bool b;
@@ -80,6 +83,44 @@ static void write_flow_event(struct worker *w, struct flow *f, enum flow_end_rea
     eve_end(w->eve);
 }
 
+/* Outbound volume for detection: a `flow` access event (direction send, bytes =
+ * to-server bytes since the last one) when a client inside home_net has sent
+ * another flow_access_step bytes to a server outside it, and at flow end, so a
+ * long upload is seen before it finishes. Inbound bytes never count. */
+static void flow_access(struct worker *w, struct flow *f, int64_t ts_us, int final)
+{
+    const struct access_sink *s = w->tmpl.access;
+    if (s == NULL || w->cfg.home_net == NULL)
+        return;
+    if (f->out_state == 0)
+        f->out_state = bw_cidr_set_contains(w->cfg.home_net, &f->cli) &&
+                               !bw_cidr_set_contains(w->cfg.home_net, &f->srv)
+                           ? 1
+                           : -1;
+    if (f->out_state < 0)
+        return;
+    uint64_t delta = f->bytes[FLOW_TOSERVER] - f->out_reported;
+    if (delta == 0 || (!final && delta < w->cfg.flow_access_step))
+        return;
+    struct bw_access ev;
+    access_init(&ev);
+    ev.ts_us = ts_us;
+    ev.channel = ACCESS_CH_FLOW;
+    ev.direction = ACCESS_SEND;
+    ev.actor_ip = f->cli;
+    ev.actor_port = f->cport;
+    ev.dest_ip = f->srv;
+    ev.dest_port = f->sport;
+    ev.bytes = delta;
+    ev.requests = 0;
+    ev.flow = f;
+    ev.flow_id = f->flow_id;
+    if (f->app != NULL)
+        snprintf(ev.detail, sizeof(ev.detail), "%s", f->app->name);
+    f->out_reported += delta;
+    access_emit(s, &ev);
+}
+
 static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why)
 {
     struct worker *w = ctx;
@@ -93,6 +134,7 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why)
     stream_flow_end(w->stream, f, &c);
     if (f->app == NULL)
         f->app = app;
+    flow_access(w, f, f->last_us, 1);
     if (w->eve != NULL && w->cfg.flow_events)
         write_flow_event(w, f, why);
 }
@@ -190,6 +232,8 @@ void worker_packet(struct worker *w, int dlt, const uint8_t *data, uint32_t capl
     c.flow = f;
     c.ts_us = ts_us;
     stream_packet(w->stream, f, dir, &p, &c);
+    if (dir == FLOW_TOSERVER && f->out_state >= 0)
+        flow_access(w, f, ts_us, 0);
 }
 
 /* decoder.event: {"ipv4": {"truncated": 2}, ...}: nested by the dotted name,

@@ -21,6 +21,10 @@ struct worker_config {
     struct flow_config flow;
     struct stream_config stream;
     int flow_events; /* write a `flow` event per flow; default 1 */
+    /* `flow` access events (outbound volume): from a client inside home_net to a
+     * server outside it, every flow_access_step to-server bytes and at flow end. */
+    const struct bw_cidr_set *home_net; /* borrowed from the config; NULL = none */
+    uint64_t flow_access_step;          /* default 1 MiB */
 };
 
 struct worker_stats {
