@@ -22,6 +22,10 @@ state_dir: $T/state
 sensor_id: golden
 geoip:
   country_db: $SRC/config/geoip/breachwatch-geo.mmdb
+logs:
+  formats:
+    postgresql:
+      log_line_prefix: "%m [%p] %q%u@%d %h "
 EOT
 # The pgsql parser must be present, or nothing here can be judged.
 "$BIN" sensor -c "$T/bw.yaml" -r "$SRC/pcaps/exfil-pgsql-bulk.pcap" --eve "$T/probe.json" \
