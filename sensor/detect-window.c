@@ -142,14 +142,28 @@ void dw_sketch_add(struct dw_window *w, int slot, int k, uint64_t h)
         union_raise(&w->u[k], idx, s->reg[idx]);
 }
 
-void dw_sketch_merge(struct dw_window *w, int slot, int k, const uint8_t *regs)
+void dw_sketch_merge(struct dw_window *w, int slot, int k, const uint8_t *regs, int p)
 {
     struct dd_sketch *s = dw_sketch(w, slot, k);
+    int extra = p - DD_P; /* index bits that become leading bits of the rest */
+    uint32_t n = 1u << p;
+    if (extra < 0 || extra > 16)
+        return;
     w->b[slot].skmask |= 1u << k;
-    dd_merge_regs(s, regs);
-    if (w->u[k].at != INT64_MIN)
-        for (uint32_t i = 0; i < DD_M; i++)
-            union_raise(&w->u[k], i, s->reg[i]);
+    for (uint32_t i = 0; i < n; i++) {
+        if (regs[i] == 0)
+            continue;
+        uint32_t j = i >> extra, low = i & ((1u << extra) - 1);
+        /* rank over (low bits, then the rest): the first 1 bit of `low`, or
+         * all `extra` bits zero plus the original rank */
+        uint8_t r =
+            low ? (uint8_t)(__builtin_clz(low) - (32 - extra) + 1) : (uint8_t)(regs[i] + extra);
+        if (r > s->reg[j]) {
+            s->reg[j] = r;
+            if (w->u[k].at != INT64_MIN)
+                union_raise(&w->u[k], j, r);
+        }
+    }
 }
 
 double dw_distinct(struct dw_window *w, int64_t ts_us, int k)

@@ -70,8 +70,10 @@ static inline struct dd_sketch *dw_sketch(const struct dw_window *w, int slot, i
 }
 /* Adds a hash to sketch k of a bucket (and to the window's union). */
 void dw_sketch_add(struct dw_window *w, int slot, int k, uint64_t h);
-/* Merges raw registers (DD_M of them) into sketch k of a bucket. */
-void dw_sketch_merge(struct dw_window *w, int slot, int k, const uint8_t *regs);
+/* Merges the 2^p raw registers of a HyperLogLog with the same hash layout
+ * (index = top p bits, rank = leading zeros of the rest + 1; p >= DD_P, e.g.
+ * sensor/distinct.h) into sketch k of a bucket, folding them to DD_P. */
+void dw_sketch_merge(struct dw_window *w, int slot, int k, const uint8_t *regs, int p);
 /* Sums of the window that ends at ts_us (buckets idx in (ts/width - n, ts/width]). */
 void dw_sum(const struct dw_window *w, int64_t ts_us, struct dw_sums *out);
 /* Distinct estimate of sketch k over the same window. */

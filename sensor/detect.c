@@ -21,7 +21,7 @@
 #if __has_include("sensor/pii.h")
 #include "sensor/pii.h"
 #define DETECT_HAVE_PII 1
-_Static_assert(BW_DISTINCT_M == DD_M, "distinct sketches must have the same registers");
+_Static_assert(BW_DISTINCT_P >= DD_P, "PII sketches fold into ours");
 _Static_assert(PII_TYPE_MAX <= DW_PII_TYPES, "pii types fit the window buckets");
 #else
 #define DETECT_HAVE_PII 0
@@ -578,7 +578,8 @@ static void add_event(struct detect_engine *e, struct dgroup *g, int slot,
         for (int t = 0; t < PII_TYPE_MAX; t++) {
             b->pii[t] += (uint32_t)ev->pii->matches[t];
             if (d->sk_pii[t] >= 0 && ev->pii->distinct[t] != NULL)
-                dw_sketch_merge(&g->win, slot, d->sk_pii[t], ev->pii->distinct[t]->reg);
+                dw_sketch_merge(&g->win, slot, d->sk_pii[t], ev->pii->distinct[t]->reg,
+                                BW_DISTINCT_P);
         }
 #endif
 }

@@ -10,13 +10,14 @@ import os
 import sys
 
 
-# Records that only the PII scanner (sensor/pii.h) or the data inventory
-# (sensor/inventory.h) can estimate. While those are not in the tree, such a
-# scenario is PENDING, visibly; once the header exists it is judged for real.
-SRC_DIR = os.environ.get("BW_SRC", ".")
-PENDING_ON = {"exfil-dns-tunnel": "sensor/pii.h", "exfil-http-upload": "sensor/pii.h",
-              "exfil-tls-upload": "sensor/inventory.h", "nginx-access.log": "sensor/inventory.h",
-              "dnsmasq.log": "sensor/pii.h", "postgresql.log": "sensor/inventory.h"}
+# Records that only the PII scanner or the data inventory can estimate. While
+# no event of the run shows that capability (a "pii" count attached to an event;
+# records_source "inventory" or "bytes"), such a scenario is PENDING, visibly in
+# the golden output; once the capability appears it is judged for real.
+PENDING_ON = {"exfil-dns-tunnel": "pii", "exfil-http-upload": "pii",
+              "exfil-tls-upload": "inventory", "nginx-access.log": "inventory",
+              "dnsmasq.log": "pii", "postgresql.log": "inventory"}
+CAPS = set()
 NO_RECORDS = set()    # sources (scenario or log) where the actor's events carried no records
 RECORDS_SEEN = set()  # actors with at least one log access event stating records
 
@@ -31,6 +32,10 @@ def final_alerts(path, types):
                 continue
             ev = json.loads(line)
             types.add(ev.get("event_type"))
+            if '"pii":{"' in line and ev.get("event_type") != "alert":
+                CAPS.add("pii")
+            if '"records_source":"inventory"' in line or '"records_source":"bytes"' in line:
+                CAPS.add("inventory")
             acc = ev.get("access") or ev.get(ev.get("event_type") or "", None)
             if isinstance(acc, dict) and acc.get("records_source") not in (None, "none"):
                 RECORDS_SEEN.add(ev.get("src_ip"))
@@ -58,13 +63,12 @@ def check(name, label, actor, records, alerts, out, note=""):
         ok = best is not None and within(got, records)
         verdict = "PASS" if ok else "FAIL"
         dep = PENDING_ON.get(name)
-        if not ok and (got == 0 or got is None) and dep is not None and \
-                not os.path.exists(os.path.join(SRC_DIR, dep)) and \
+        if not ok and (got == 0 or got is None) and dep is not None and dep not in CAPS and \
                 (name in NO_RECORDS or not name.endswith(".log")):
             # The source states no records for this actor (PostgreSQL's stderr log,
             # nginx, dnsmasq) and the data inventory / PII scanner that would
             # estimate them is not on main: not judged yet, and said so.
-            verdict = "PENDING (records need %s, not on main yet)" % dep
+            verdict = "PENDING (records need %s estimates on access events: none in this run)" % dep
             ok = True
         out.append("%s\t%s\texfil\t%s\trecords %s/%s\t%s" % (
             name, actor, best["breach"]["rule"] if best else "-", got, records, verdict))

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "common/config.h"
+#include "sensor/detect-window.h"
 #include "sensor/detect.h"
 #include "sensor/geo.h"
 
@@ -521,6 +522,32 @@ static void test_reload_keeps_state(void **state)
     detect_free(e);
 }
 
+/* A P=12 sketch folded into the window's P=10 sketch estimates what a P=10
+ * sketch of the same hashes would. */
+static void test_fold_sketch(void **state)
+{
+    (void)state;
+    struct dw_window w;
+    assert_int_equal(dw_init(&w, 1, 60 * SEC, 2), 0);
+    static uint8_t big[1u << 12];
+    memset(big, 0, sizeof(big));
+    int slot = dw_slot(&w, T0);
+    for (uint64_t i = 0; i < 3000; i++) {
+        uint64_t h = dd_hash(42, &i, sizeof(i));
+        dw_sketch_add(&w, slot, 0, h);
+        uint32_t idx = (uint32_t)(h >> 52);
+        uint64_t rest = h << 12;
+        uint8_t r = rest == 0 ? 53 : (uint8_t)(__builtin_clzll(rest) + 1);
+        if (r > big[idx])
+            big[idx] = r;
+    }
+    dw_sketch_merge(&w, slot, 1, big, 12);
+    assert_memory_equal(dw_sketch(&w, slot, 0)->reg, dw_sketch(&w, slot, 1)->reg, DD_M);
+    double e = dw_distinct(&w, T0, 1);
+    assert_true(e > 2700 && e < 3300);
+    dw_fini(&w);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -550,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_distinct_ids),
         cmocka_unit_test(test_memcap_eviction),
         cmocka_unit_test(test_reload_keeps_state),
+        cmocka_unit_test(test_fold_sketch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
