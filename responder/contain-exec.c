@@ -56,20 +56,25 @@ static int drain(int fd, char *buf, size_t *len, uint64_t *total)
     }
 }
 
-/* Appends a printable, single-line rendering of captured output to detail. */
+/* Appends a printable, single-line rendering of captured output to detail,
+ * at most max characters of it, then the total when it was cut. */
 static void append_output(char *detail, size_t cap, const char *label, const char *s, size_t n,
-                          uint64_t total)
+                          uint64_t total, size_t max)
 {
     size_t len = strlen(detail);
-    if (n == 0 || len + 16 >= cap)
+    if (n == 0 || len + 48 >= cap)
         return;
     len += (size_t)snprintf(detail + len, cap - len, "; %s: ", label);
-    for (size_t i = 0; i < n && len + 1 < cap; i++) {
+    size_t room = cap - len - 24; /* keeps space for " [N bytes]" */
+    if (max > room)
+        max = room;
+    size_t i;
+    for (i = 0; i < n && i < max; i++) {
         unsigned char c = (unsigned char)s[i];
         detail[len++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '.' : (char)c);
     }
-    detail[len < cap ? len : cap - 1] = '\0';
-    if (total > n && len + 24 < cap)
+    detail[len] = '\0';
+    if (total > i)
         snprintf(detail + len, cap - len, " [%llu bytes]", (unsigned long long)total);
 }
 
@@ -236,8 +241,8 @@ int contain_exec_run(const struct contain_hook *h, char *const *envp, const char
                  ms);
     else
         snprintf(r->detail, sizeof(r->detail), "exit %d after %lldms", r->exit_status, ms);
-    append_output(r->detail, sizeof(r->detail), "stdout", o->out, o->out_len, o->out_total);
-    append_output(r->detail, sizeof(r->detail), "stderr", o->err, o->err_len, o->err_total);
+    append_output(r->detail, sizeof(r->detail), "stdout", o->out, o->out_len, o->out_total, 240);
+    append_output(r->detail, sizeof(r->detail), "stderr", o->err, o->err_len, o->err_total, 400);
     ret = 0;
 out:
     if (fa_init)
