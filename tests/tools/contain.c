@@ -1,8 +1,10 @@
 /* bwt-contain: drives responder/contain.c from a script. Usage:
  *   bwt-contain RESPONDER_YAML STATE_DIR ACTION...
  * ACTION is block:IP[/TTL[/ACTION_ID]], release:IP, allow:CIDR or expire
- * ('/' separates the fields: IPv6 addresses hold colons).
- * Prints each result as one JSON line {"action":N,"backend":..,"ok":..}. */
+ * ('/' separates the fields: IPv6 addresses hold colons). A single ACTION '-'
+ * reads actions from stdin, one per line, after the handle is set up.
+ * Prints each result as one JSON line {"action":N,"start_us":wall clock when
+ * the action began,"backend":..,"ok":..}. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +13,11 @@
 #include "common/buf.h"
 #include "common/json.h"
 #include "common/num.h"
+#include "common/timeutil.h"
 #include "responder/contain-rails.h"
 #include "responder/contain.h"
 
-static void print(int idx, const struct contain_result *r, int n)
+static void print(int idx, int64_t start_us, const struct contain_result *r, int n)
 {
     struct bw_buf b;
     bw_buf_init(&b);
@@ -24,6 +27,7 @@ static void print(int idx, const struct contain_result *r, int n)
         bw_json_init(&j, &b);
         bw_json_obj_begin(&j, NULL);
         bw_json_int(&j, "action", idx);
+        bw_json_int(&j, "start_us", start_us);
         bw_json_str(&j, "backend", r[i].backend);
         bw_json_bool(&j, "ok", r[i].ok);
         bw_json_bool(&j, "already", r[i].already);
@@ -60,12 +64,22 @@ int main(int argc, char **argv)
         bw_ydoc_fini(&cfg.doc);
         return 1;
     }
-    int status = 0;
-    for (int i = 3; i < argc; i++) {
+    int status = 0, idx = 0;
+    int from_stdin = argc == 4 && strcmp(argv[3], "-") == 0;
+    char line[512];
+    for (int i = 3; from_stdin || i < argc; i++) {
         char spec[512];
-        snprintf(spec, sizeof(spec), "%s", argv[i]);
+        if (from_stdin) {
+            if (fgets(line, sizeof(line), stdin) == NULL)
+                break;
+            line[strcspn(line, "\r\n")] = '\0';
+            snprintf(spec, sizeof(spec), "%s", line);
+        } else {
+            snprintf(spec, sizeof(spec), "%s", argv[i]);
+        }
         struct contain_result r[40];
         int n = -1;
+        int64_t start_us = bw_now_us();
         char *kind = spec, *rest = strchr(spec, ':');
         if (rest != NULL)
             *rest++ = '\0';
@@ -96,11 +110,12 @@ int main(int argc, char **argv)
             }
         }
         if (n < 0) {
-            fprintf(stderr, "bwt-contain: action '%s' failed\n", argv[i]);
+            fprintf(stderr, "bwt-contain: action %d failed\n", idx);
             status = 1;
+            idx++;
             continue;
         }
-        print(i - 3, r, n);
+        print(idx++, start_us, r, n);
     }
     containment_free(c);
     bw_ydoc_fini(&cfg.doc);
