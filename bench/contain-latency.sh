@@ -65,7 +65,7 @@ exec 3>&-
 wait "$drv"
 sleep 0.5
 python3 - "$tmp/results.jsonl" "$tmp/mon.log" "$n" <<'PY'
-import json, re, sys
+import json, math, re, sys
 res = [json.loads(l) for l in open(sys.argv[1])]
 n = int(sys.argv[3])
 start, nft_us, ip_of = {}, {}, {}
@@ -83,8 +83,8 @@ missing = [ip for ip in start if ip not in seen]
 assert len(start) == n and not missing, (len(start), missing[:5])
 lat = sorted((seen[ip] - start[ip]) / 1000.0 for ip in start)
 inproc = sorted(v / 1000.0 for v in nft_us.values())
-def pct(v, p):
-    return v[min(len(v) - 1, int(round(p / 100.0 * len(v) + 0.5)) - 1)]
+def pct(v, p):  # nearest rank
+    return v[max(0, math.ceil(p / 100.0 * len(v)) - 1)]
 print("incidents: %d" % n)
 print("action start -> element seen by nft monitor: p50 %.2f ms  p99 %.2f ms  max %.2f ms"
       % (pct(lat, 50), pct(lat, 99), lat[-1]))
