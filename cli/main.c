@@ -11,6 +11,8 @@ static const struct cmd commands[] = {
     {"sensor",
      "sensor [-c CONFIG] [-r PCAP]... [-i IFACE]... [--eve FILE|-] [--filter BPF] [--user NAME]",
      cmd_sensor},
+    {"contain", "contain IP [--ttl DURATION] [--reason TEXT]", cmd_contain},
+    {"release", "release IP", cmd_release},
     {"help", "help", cmd_help},
     {"pii", "pii scan [--matches] [--state DIR] [FILE|-]...", cmd_pii},
     {"rules", "rules check [DIR] | rules list [DIR]", cmd_rules},

@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-build}
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libpcap-dev libmaxminddb-dev libhiredis-dev libyaml-dev libhyperscan-dev
-      libssl-dev libcurl4-openssl-dev libcmocka-dev redis-server libjansson-dev)
+      libssl-dev libcurl4-openssl-dev libcmocka-dev libnftables-dev redis-server libjansson-dev)
 case "$what" in
   test) pkgs+=(tshark tcpdump tcpreplay nftables iproute2 python3 mmdb-bin tmux curl
                nginx postgresql postgresql-client fail2ban) ;;

@@ -1,0 +1,107 @@
+# Sourced by tests/e2e/contain*.sh: three network namespaces (attacker,
+# other client, server; prefix bw-ct-), the clients' veths bridged inside the
+# server namespace (bw-ct-br0, 10.88.0.1), nginx in the server namespace
+# serving a JSON API of customer records, and a cleanup trap.
+CT_ATT=bw-ct-att
+CT_CLI=bw-ct-cli
+CT_SRV=bw-ct-srv
+CT_SRV_IP=10.88.0.1
+CT_ATT_IP=10.88.0.66
+CT_CLI_IP=10.88.0.77
+CT_TMP=$(mktemp -d /tmp/bw-ct-e2e.XXXXXX)
+CT_PIDS=()
+
+ct_cleanup() {
+  local p
+  for p in "${CT_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$CT_TMP/nginx.pid" ] && kill -QUIT "$(cat "$CT_TMP/nginx.pid")" 2>/dev/null
+  wait 2>/dev/null || true
+  for n in $CT_ATT $CT_CLI $CT_SRV; do
+    for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$n" 2>/dev/null || true
+  done
+  rm -rf "$CT_TMP"
+}
+
+ct_setup_net() {
+  local n
+  for n in $CT_ATT $CT_CLI $CT_SRV; do
+    ip netns del "$n" 2>/dev/null || true
+    ip netns add "$n"
+    ip netns exec "$n" ip link set lo up
+    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  done
+  ip -n $CT_SRV link add bw-ct-br0 type bridge stp_state 0 forward_delay 0
+  ip -n $CT_SRV addr add $CT_SRV_IP/24 dev bw-ct-br0
+  ip -n $CT_SRV link set bw-ct-br0 up
+  local h ipaddr
+  for h in att cli; do
+    ipaddr=$CT_ATT_IP; [ $h = cli ] && ipaddr=$CT_CLI_IP
+    ip -n $CT_SRV link add "bw-ct-v$h" type veth peer name eth0 netns "bw-ct-$h"
+    ip -n $CT_SRV link set "bw-ct-v$h" master bw-ct-br0 up
+    ip -n "bw-ct-$h" addr add "$ipaddr/24" dev eth0
+    ip -n "bw-ct-$h" link set eth0 up
+    # Wire-sized frames for the sensor, as a SPAN port would see them.
+    ip netns exec "bw-ct-$h" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec $CT_SRV ethtool -K "bw-ct-v$h" tso off gso off gro off >/dev/null 2>&1 || true
+  done
+}
+
+# nginx on 10.88.0.1:80 with /api/customers (N records with names, e-mails, phones).
+ct_start_nginx() {
+  local n=${1:-2000}
+  mkdir -p "$CT_TMP/www/api" "$CT_TMP/nginx-tmp"
+  python3 - "$CT_TMP/www/api/customers" "$n" <<'PY'
+import json, sys
+n = int(sys.argv[2])
+rows = [{"id": i, "name": "Customer %d" % i, "email": "customer%d@example.com" % i,
+         "phone": "+46 70 %03d %02d %02d" % (i % 1000, i % 97, i % 89),
+         "city": "Uppsala"} for i in range(1, n + 1)]
+json.dump({"customers": rows}, open(sys.argv[1], "w"))
+PY
+  cat > "$CT_TMP/nginx.conf" <<NGX
+worker_processes 1;
+pid $CT_TMP/nginx.pid;
+error_log $CT_TMP/nginx-error.log;
+events { worker_connections 64; }
+http {
+    access_log $CT_TMP/nginx-access.log combined;
+    client_body_temp_path $CT_TMP/nginx-tmp/body;
+    proxy_temp_path $CT_TMP/nginx-tmp/proxy;
+    fastcgi_temp_path $CT_TMP/nginx-tmp/fastcgi;
+    uwsgi_temp_path $CT_TMP/nginx-tmp/uwsgi;
+    scgi_temp_path $CT_TMP/nginx-tmp/scgi;
+    gzip off;
+    server_tokens off;
+    server {
+        listen $CT_SRV_IP:80;
+        root $CT_TMP/www;
+        default_type application/json;
+        location / { try_files \$uri =404; }
+    }
+}
+NGX
+  chmod -R a+rX "$CT_TMP"
+  ip netns exec $CT_SRV nginx -c "$CT_TMP/nginx.conf"
+  local i
+  for i in $(seq 100); do
+    ip netns exec $CT_CLI curl -s -o /dev/null --max-time 1 "http://$CT_SRV_IP/api/customers" && return 0
+    sleep 0.05
+  done
+  echo "nginx did not come up" >&2
+  return 1
+}
+
+# Exit status 0 when the namespace can fetch the API within 2 s.
+ct_fetch() {
+  ip netns exec "$1" curl -s -o "$CT_TMP/fetch.$1" --connect-timeout 2 --max-time 3 \
+    "http://$CT_SRV_IP/api/customers"
+}
+
+ct_need_root() {
+  [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces, nftables); skipped"; exit 77; }
+  local c
+  for c in ip nft nginx curl python3; do
+    command -v $c >/dev/null || { echo "$c missing; skipped"; exit 77; }
+  done
+}
