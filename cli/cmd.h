@@ -12,5 +12,7 @@ struct cmd {
 int cmd_version(int argc, char **argv);
 int cmd_sensor(int argc, char **argv);
 int cmd_pii(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif

@@ -11,6 +11,10 @@ static const struct cmd commands[] = {
     {"sensor",
      "sensor [-c CONFIG] [-r PCAP]... [-i IFACE]... [--eve FILE|-] [--filter BPF] [--user NAME]",
      cmd_sensor},
+    {"alerts",
+     "alerts [--follow] [--since TIME] [--min-severity N] [--json] [--rule GLOB] [--actor A]",
+     cmd_alerts},
+    {"demo", "demo [--out DIR] [--data DIR] [--keep-redis]", cmd_demo},
     {"help", "help", cmd_help},
     {"pii", "pii scan [--matches] [--state DIR] [FILE|-]...", cmd_pii},
 };
