@@ -29,11 +29,15 @@
 
 #include "cli/cmd.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/redis.h"
 #include "common/timeutil.h"
 
 #if __has_include("sensor/output-redis.h")
 #define DEMO_HAVE_REDIS_OUT 1
+#endif
+#if __has_include("sensor/detect.h")
+#define DEMO_HAVE_DETECT 1
 #endif
 #if __has_include("sensor/logsrc.h")
 #define DEMO_HAVE_LOGS 1
@@ -75,7 +79,7 @@ struct demo {
     char config[PATH_MAX], rules[PATH_MAX], eve[PATH_MAX], log[PATH_MAX];
     char sock[PATH_MAX], redis_url[PATH_MAX + 16], netns[64];
     pid_t redis_pid;
-    int keep_redis, force_dry_run, contained_in_ns;
+    int keep_redis, force_dry_run, contained_in_ns, ran_responder;
     struct demo_capture caps[DEMO_MAX_CAPTURES];
     int ncaps;
     struct demo_capture logs; /* the log replay, counted like a capture */
@@ -84,6 +88,7 @@ struct demo {
     int ninc;
     int notices;
     uint64_t alerts_total, alert_ids;
+    int alerts_in_redis; /* the sensor was given the Redis URL */
 };
 
 static int path_join(char *out, size_t outlen, const char *a, const char *b)
@@ -366,6 +371,7 @@ static int stage_sensor(struct demo *d)
 #ifndef DEMO_HAVE_REDIS_OUT
     redis = "none"; /* the sensor has no Redis output yet */
 #endif
+    d->alerts_in_redis = strcmp(redis, "none") != 0;
     for (size_t i = 0; i < g.gl_pathc && d->ncaps < DEMO_MAX_CAPTURES; i++) {
         struct demo_capture *c = &d->caps[d->ncaps++];
         const char *base = strrchr(g.gl_pathv[i], '/') + 1;
@@ -466,6 +472,7 @@ static void stage_responder(struct demo *d)
         argv[n++] = "--dry-run";
     argv[n] = NULL;
     int rc = demo_spawn(d, argv, NULL, NULL);
+    d->ran_responder = rc == 0;
     d->contained_in_ns = ns && rc == 0;
     if (rc != 0)
         printf("  responder: exit status %d (see %s)\n", rc, d->log);
@@ -588,7 +595,12 @@ static void print_summary(struct demo *d, FILE *o)
         fprintf(o, "    %-24s opened %.19s  GDPR Art. 33 deadline %.19s (72 h)\n", "", in->opened,
                 deadline);
     }
-    if (d->contained_in_ns)
+#ifndef DEMO_HAVE_DETECT
+    fprintf(o, "  (detection is not in this build: no alerts, so no incidents)\n");
+#endif
+    if (!d->ran_responder)
+        fprintf(o, "  containment: responder did not run\n");
+    else if (d->contained_in_ns)
         fprintf(o, "  containment: nftables in namespace %s (ruleset: %s/nft-ruleset.txt)\n",
                 d->netns, d->out);
     else
@@ -604,10 +616,84 @@ static void print_summary(struct demo *d, FILE *o)
 #ifdef DEMO_HAVE_NOTICE
     fprintf(o, "  notice drafts:           %s/notices/ (%d drafts)\n", d->out, d->notices);
 #endif
+    fprintf(o, "  summary:                 %s/summary.txt, %s/summary.json\n", d->out, d->out);
     fprintf(o, "  commands and their stderr: %s\n", d->log);
     if (d->keep_redis && d->redis_pid > 0)
         fprintf(o, "  redis (still running, pid %ld): --redis %s\n", (long)d->redis_pid,
                 d->redis_url);
+}
+
+/* The same summary for scripts (tests/e2e/demo.sh checks it against the
+ * truth files). */
+static void write_summary_json(struct demo *d, const char *path)
+{
+    struct bw_buf b;
+    struct bw_json j;
+    bw_buf_init(&b);
+    bw_json_init(&j, &b);
+    bw_json_obj_begin(&j, NULL);
+    bw_json_str(&j, "out", d->out);
+    bw_json_str(&j, "eve", d->eve);
+    bw_json_obj_begin(&j, "stages");
+#ifdef DEMO_HAVE_DETECT
+    bw_json_bool(&j, "detect", true);
+#else
+    bw_json_bool(&j, "detect", false);
+#endif
+    bw_json_bool(&j, "redis", d->redis_url[0] != '\0' && d->alerts_in_redis);
+    bw_json_bool(&j, "logs", d->have_logs);
+    bw_json_bool(&j, "responder", d->ran_responder);
+    bw_json_str(&j, "containment", d->contained_in_ns ? "nftables" : "dry-run");
+    bw_json_int(&j, "notices", d->notices);
+    bw_json_obj_end(&j);
+    bw_json_uint(&j, "alerts", d->alert_ids);
+    bw_json_uint(&j, "alert_lines", d->alerts_total);
+    bw_json_arr_begin(&j, "captures");
+    for (int i = 0; i <= d->ncaps; i++) {
+        struct demo_capture *c = i < d->ncaps ? &d->caps[i] : &d->logs;
+        if (i == d->ncaps && !d->have_logs)
+            break;
+        bw_json_obj_begin(&j, NULL);
+        bw_json_str(&j, "name", i < d->ncaps ? c->name : "logs");
+        bw_json_str(&j, "label", c->label);
+        bw_json_str(&j, "truth_actor", c->truth_actor);
+        bw_json_int(&j, "truth_records", c->truth_records);
+        bw_json_int(&j, "sensor_status", c->status);
+        bw_json_uint(&j, "events", c->events);
+        bw_json_uint(&j, "flows", c->flows);
+        bw_json_uint(&j, "alerts", c->alerts);
+        bw_json_int(&j, "best_severity", c->best_sev);
+        bw_json_uint(&j, "max_alert_records", c->max_records);
+        bw_json_obj_end(&j);
+    }
+    bw_json_arr_end(&j);
+    bw_json_arr_begin(&j, "incidents");
+    for (int i = 0; i < d->ninc; i++) {
+        struct demo_incident *in = &d->inc[i];
+        char deadline[BW_TS_LEN] = "";
+        if (in->opened_us > 0)
+            bw_time_fmt(in->opened_us + 72 * 3600 * BW_USEC, deadline);
+        bw_json_obj_begin(&j, NULL);
+        bw_json_str(&j, "id", in->id);
+        bw_json_str(&j, "actor", in->actor);
+        bw_json_str(&j, "severity", in->severity);
+        bw_json_str(&j, "records", in->records);
+        bw_json_str(&j, "categories", in->categories);
+        bw_json_str(&j, "status", in->status);
+        bw_json_str(&j, "opened", in->opened);
+        bw_json_str(&j, "gdpr_art33_deadline", deadline);
+        bw_json_obj_end(&j);
+    }
+    bw_json_arr_end(&j);
+    bw_json_obj_end(&j);
+    FILE *fp = fopen(path, "w");
+    if (fp != NULL && bw_json_finish(&j) == 0) {
+        fwrite(b.data, 1, b.len, fp);
+        fputc('\n', fp);
+    }
+    if (fp != NULL)
+        fclose(fp);
+    bw_buf_fini(&b);
 }
 
 static void usage(void)
@@ -707,7 +793,8 @@ int cmd_demo(int argc, char **argv)
     snprintf(d.redis_url, sizeof(d.redis_url), "unix://%s", d.sock);
     /* A fresh run: remove what an earlier demo left in OUT (only our files). */
     static const char *const old_files[] = {"eve.json",    "demo.log",      "alerts.txt",
-                                            "summary.txt", "incidents.txt", "nft-ruleset.txt"};
+                                            "summary.txt", "incidents.txt", "nft-ruleset.txt",
+                                            "summary.json"};
     for (size_t i = 0; i < sizeof(old_files) / sizeof(old_files[0]); i++) {
         char p[PATH_MAX];
         if (path_join(p, sizeof(p), d.out, old_files[i]) == 0)
@@ -747,6 +834,9 @@ int cmd_demo(int argc, char **argv)
     char *av[] = {d.self, "alerts", "--eve", d.eve, "--color", "never", NULL};
     demo_spawn(&d, av, alerts, NULL);
     print_summary(&d, stdout);
+    char sjson[PATH_MAX];
+    path_join(sjson, sizeof(sjson), d.out, "summary.json");
+    write_summary_json(&d, sjson);
     FILE *sf = fopen(summary, "w");
     if (sf != NULL) {
         print_summary(&d, sf);
