@@ -32,8 +32,16 @@ ip -n $B addr add 10.99.7.2/24 dev $VB
 ip -n $A link set $VA up
 ip -n $B link set $VB up
 
-# 1. Root with --user nobody.
-ip netns exec $A "$BW_BIN" sensor -i $VA --user nobody --eve "$tmp/eve.json" 2>"$tmp/sensor.err" &
+# 1. Root with --user nobody, confined as config/systemd/breachwatch-sensor.service
+# confines it: no new privileges, its capability bounding set, the EVE file in
+# a folder owned by the unprivileged user.
+bset=$(sed -n 's/^CapabilityBoundingSet=//p' "$BW_SRC/config/systemd/breachwatch-sensor.service" |
+       tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+[ -n "$bset" ] || fail "no CapabilityBoundingSet in the sensor unit"
+mkdir -m 0750 "$tmp/log"
+chown nobody: "$tmp/log"
+ip netns exec $A setpriv --no-new-privs --bounding-set "-all,$bset" -- \
+  "$BW_BIN" sensor -i $VA --user nobody --eve "$tmp/log/eve.json" 2>"$tmp/sensor.err" &
 spid=$!
 nobody=$(id -u nobody)
 ok=
@@ -53,7 +61,7 @@ ngid=$(id -g nobody)
 [ "$caps" = "0000000000000000" ] || fail "effective capabilities left: $caps"
 groups=$(awk '/^Groups:/ {$1=""; print $0}' /proc/$spid/status | xargs)
 [ -z "$groups" ] || [ "$groups" = "$ngid" ] || fail "supplementary groups left: $groups"
-echo "dropped: uid $euid gid $egid caps $caps groups [${groups}]"
+echo "bounding set $bset; dropped: uid $euid gid $egid caps $caps groups [${groups}]"
 
 # Traffic after the drop: the handle opened as root keeps delivering packets.
 # A UDP echo across the veth: 5 datagrams each way.
@@ -78,7 +86,7 @@ rc=0
 wait $spid || rc=$?
 spid=
 [ $rc -eq 0 ] || { cat "$tmp/sensor.err"; fail "sensor exited $rc"; }
-python3 - "$tmp/eve.json" <<'PY'
+python3 - "$tmp/log/eve.json" <<'PY'
 import json, sys
 flows = [e for e in map(json.loads, open(sys.argv[1])) if e["event_type"] == "flow"]
 udp = [f for f in flows if f["proto"] == "UDP" and f["dest_port"] == 9999
