@@ -129,7 +129,7 @@ static int match_filter(const struct alerts_filter *f, json_t *ev, int sev, cons
 static void show_line(struct alerts_view *v, const char *line, size_t len, const char *where)
 {
     json_error_t jerr;
-    json_t *ev = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *ev = json_loadb(line, len, 0, &jerr);
     if (ev == NULL || !json_is_object(ev)) {
         v->malformed++;
         fprintf(stderr, "breachwatch alerts: %s: not a JSON object (%s)\n", where,
