@@ -14,7 +14,7 @@ static const struct cmd commands[] = {
     {"alerts",
      "alerts [--follow] [--since TIME] [--min-severity N] [--json] [--rule GLOB] [--actor A]",
      cmd_alerts},
-    {"demo", "demo [--out DIR] [--data DIR] [--keep-redis]", cmd_demo},
+    {"demo", "demo [--out DIR] [--data DIR] [--dry-run] [--keep-redis]", cmd_demo},
     {"help", "help", cmd_help},
     {"pii", "pii scan [--matches] [--state DIR] [FILE|-]...", cmd_pii},
 };
