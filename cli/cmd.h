@@ -15,5 +15,7 @@ int cmd_pii(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_contain(int argc, char **argv);
 int cmd_release(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif
