@@ -326,7 +326,14 @@ void worker_write_stats(struct worker *w, const struct capture_stats *cap, int64
     bw_json_obj_begin(j, "app_layer");
     for (int i = 0; app_protos[i] != NULL && i < 16; i++) {
         const struct app_stats *as = &ss->app[i];
-        bw_json_obj_begin(j, app_protos[i]->name);
+        /* A protocol registered for both transports (dns) gets one key each. */
+        char key[32];
+        int twice = 0;
+        for (int k = 0; app_protos[k] != NULL; k++)
+            twice |= k != i && strcmp(app_protos[k]->name, app_protos[i]->name) == 0;
+        snprintf(key, sizeof(key), "%s%s", app_protos[i]->name,
+                 !twice ? "" : app_protos[i]->ipproto == IPPROTO_UDP ? "_udp" : "_tcp");
+        bw_json_obj_begin(j, key);
         bw_json_uint(j, "detected", as->detected);
         bw_json_uint(j, "events", as->events);
         bw_json_uint(j, "errors", as->errors);
