@@ -13,5 +13,6 @@ int cmd_version(int argc, char **argv);
 int cmd_sensor(int argc, char **argv);
 int cmd_pii(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_notice(int argc, char **argv);
 
 #endif

@@ -11,6 +11,10 @@ static const struct cmd commands[] = {
     {"sensor",
      "sensor [-c CONFIG] [-r PCAP]... [-i IFACE]... [--eve FILE|-] [--filter BPF] [--user NAME]",
      cmd_sensor},
+    {"notice",
+     "notice ID --regime gdpr-art33|gdpr-art34|ccpa|pipl [--lang en|zh] [--format md|json|html] "
+     "[-o FILE] [--from-eve FILE]",
+     cmd_notice},
     {"help", "help", cmd_help},
     {"pii", "pii scan [--matches] [--state DIR] [FILE|-]...", cmd_pii},
     {"rules", "rules check [DIR] | rules list [DIR]", cmd_rules},
