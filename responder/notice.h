@@ -24,7 +24,8 @@ int notice_render(const json_t *a, const struct impact_inputs *in, const char *r
                   const char *lang, const char *format, struct bw_buf *out,
                   struct bw_err *err) BW_WUR;
 
-/* Number of "[TO COMPLETE" placeholders in a rendered draft. */
+/* Number of "[TO COMPLETE" placeholders in a rendered draft (the literal
+ * example "[TO COMPLETE: ...]" of the drafting note excluded). */
 int notice_placeholders(const char *text);
 
 struct notice_draft {
