@@ -49,6 +49,11 @@ static const char *tri(int known, int yes)
     return !known ? "unknown" : yes ? "yes" : "no";
 }
 
+static const char *tri_zh(int known, int yes)
+{
+    return !known ? "待确认" : yes ? "是" : "否";
+}
+
 int regimes_assess(json_t *a, const struct incident_view *v, const struct impact_inputs *in)
 {
     const json_t *jur = json_object_get(a, "jurisdictions");
@@ -99,6 +104,7 @@ int regimes_assess(json_t *a, const struct incident_view *v, const struct impact
                       impact_placeholder("Art. 34(3)(c): whether individual notice would involve "
                                          "disproportionate effort (then a public communication)",
                                          ph, sizeof(ph))));
+    json_t *gdpr_zh = json_string(tri_zh(g_known, g_yes));
     json_t *gdpr = json_pack(
         "{s:s,s:b,s:s,s:o,s:o,s:s,s:{s:b,s:s,s:o}}", "applies", tri(g_known, g_yes), "applies_yes",
         g_yes, "reason", line, "eea_people", num(eea), "deadline",
@@ -112,6 +118,7 @@ int regimes_assess(json_t *a, const struct incident_view *v, const struct impact
              : "the risk assessed is not high, so Art. 34(1) does not require notice to the "
                "people; the DPO may still decide to inform them",
         "exemptions", ex);
+    json_object_set_new(gdpr, "applies_zh", gdpr_zh);
     json_object_set_new(r, "gdpr", gdpr);
     uint64_t gb = people_in(jur, NULL, "GB");
     json_object_set_new(r, "uk_gdpr", json_pack("{s:b,s:o}", "applies", gb > 0, "people", num(gb)));
@@ -147,6 +154,8 @@ int regimes_assess(json_t *a, const struct incident_view *v, const struct impact
                 : json_pack("{s:I,s:s}", "value", (json_int_t)0, "text",
                             impact_placeholder("number of California residents", ph, sizeof(ph))));
     json_object_set_new(ccpa, "ag_sample", json_string(tri(c_known, ca > 500)));
+    json_object_set_new(ccpa, "applies_zh", json_string(tri_zh(c_known, c_yes)));
+    json_object_set_new(ccpa, "ag_sample_zh", json_string(tri_zh(c_known, ca > 500)));
     json_object_set_new(ccpa, "ag_sample_yes", json_boolean(ca > 500));
     int nat = json_is_true(json_object_get(ids, "national_id"));
     json_object_set_new(ccpa, "credit_bureaus", json_boolean(ssn > 0));
@@ -169,8 +178,13 @@ int regimes_assess(json_t *a, const struct incident_view *v, const struct impact
     int p_known = cn > 0 || jur_known;
     json_object_set_new(
         r, "pipl",
-        json_pack("{s:s,s:b,s:o,s:s,s:s}", "applies", tri(p_known, cn > 0), "applies_yes", cn > 0,
-                  "people", num(cn), "timing", "immediately (立即), Art. 57", "individuals",
+        json_pack("{s:s,s:s,s:b,s:o,s:s,s:s}", "applies", tri(p_known, cn > 0), "applies_zh",
+                  tri_zh(p_known, cn > 0), "applies_yes", cn > 0, "people",
+                  p_known
+                      ? num(cn)
+                      : json_pack("{s:I,s:s}", "value", (json_int_t)0, "text",
+                                  impact_placeholder("number of people in China", ph, sizeof(ph))),
+                  "timing", "immediately (立即), Art. 57", "individuals",
                   "notify the individuals as well; only when the measures taken can effectively "
                   "avoid harm may the processor not notify them, and the authority may still "
                   "require it (Art. 57(2))"));

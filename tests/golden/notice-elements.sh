@@ -18,6 +18,14 @@ for f in "$D"/*.eve.json; do
         done
     done
 done
+# Without an organisation section, classes or inventory (the shipped default
+# config): every draft still renders, with the unknown facts as placeholders.
+for r in gdpr-art33 gdpr-art34 ccpa pipl; do
+    "$BW_BIN" notice INC-default -c "$BW_SRC/config/breachwatch.yaml" \
+        --from-eve "$D/exfil-pgsql-bulk.eve.json" --regime $r --lang en -o "$tmp/default.$r"
+    grep -q -F -e "[TO COMPLETE: name of the organisation]" -e "[TO COMPLETE: name of the data protection officer]" "$tmp/default.$r" ||
+        { echo "FAIL default.$r: organisation placeholder missing"; exit 1; }
+done
 # An alert whose free-text fields carry markup.
 sed 's#"dataset": "public.customers"#"dataset": "<script>alert(1)</script>\&x"#; s#"user": "app"#"user": "a<b>\\"c"#' \
     "$D/exfil-pgsql-bulk.eve.json" >"$tmp/markup.eve"
