@@ -1,8 +1,7 @@
 /* Inputs of the impact assessment: the `organisation:` section of the main
- * config, and the data classes and inventory files as far as the assessment
- * needs them. (The sensor's own loaders, sensor/dataclass.c and
- * sensor/inventory.c, validate those files in full; this reader takes only
- * the fields notices use and tolerates the rest.) */
+ * config, and the data classes and inventory files, loaded (and validated in
+ * full) by the sensor's own loaders, sensor/dataclass.c and
+ * sensor/inventory.c. */
 #include "responder/impact.h"
 
 #include <stdio.h>
@@ -10,7 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sensor/dataclass.h"
 #include "sensor/geo.h"
+#include "sensor/inventory.h"
+#include "sensor/pii.h"
 
 static int get_str(const struct bw_ydoc *doc, const struct bw_ynode *map, const char *key,
                    char *out, size_t outlen, struct bw_err *err)
@@ -145,117 +147,58 @@ static int load_org(struct impact_inputs *in, const struct bw_config *conf, char
     return 0;
 }
 
-static int str_list(const struct bw_ydoc *doc, const struct bw_ynode *n, char (*out)[128],
-                    size_t max, size_t *count, struct bw_err *err)
+/* The data classes through the sensor's loader (sensor/dataclass.h). */
+static int load_classes(struct impact_inputs *in, const char *path, struct dataclass_set *set,
+                        struct bw_err *err)
 {
-    if (n == NULL)
-        return 0;
-    if (bw_yexpect(doc, n, BW_Y_SEQ, err) != 0)
+    if (dataclass_load(set, path, err) != 0)
         return -1;
-    for (size_t i = 0; i < n->n && *count < max; i++) {
-        const char *s;
-        if (bw_yget_str(doc, n->kids[i], &s, err) != 0)
-            return -1;
-        snprintf(out[(*count)++], 128, "%s", s);
+    for (size_t i = 0; i < set->n && in->nclasses < IMPACT_MAX_CLASSES; i++) {
+        const struct dataclass_category *dc = &set->cat[i];
+        struct impact_category *c = &in->classes[in->nclasses++];
+        memset(c, 0, sizeof(*c));
+        snprintf(c->name, sizeof(c->name), "%s", dc->name);
+        snprintf(c->description, sizeof(c->description), "%s", dc->description);
+        snprintf(c->sensitivity, sizeof(c->sensitivity), "%s", dataclass_sens_name(dc->sens));
+        for (int t = 0; t < PII_TYPE_MAX && c->ntypes < 16; t++)
+            if (dc->pii_types & (1u << t))
+                snprintf(c->types[c->ntypes++], sizeof(c->types[0]), "%s",
+                         pii_type_name((enum pii_type)t));
     }
+    in->have_classes = true;
     return 0;
 }
 
-static int load_classes(struct impact_inputs *in, const char *path, struct bw_err *err)
+/* The inventory through the sensor's loader (sensor/inventory.h). */
+static int load_inventory(struct impact_inputs *in, const char *path,
+                          const struct dataclass_set *classes, struct bw_err *err)
 {
-    struct bw_ydoc doc = {0};
-    int rc = -1;
-    if (bw_ydoc_load_file(&doc, path, err) != 0)
+    struct inventory inv = {0};
+    if (inventory_load(&inv, path, classes, err) != 0)
         return -1;
-    const struct bw_ynode *cats = bw_ymap_get(doc.root, "categories");
-    if (cats == NULL || bw_yexpect(&doc, cats, BW_Y_MAP, err) != 0) {
-        if (cats == NULL)
-            bw_err_set(err, "%s: no categories", path);
-        goto out;
-    }
-    for (size_t i = 0; i < cats->n && in->nclasses < IMPACT_MAX_CLASSES; i++) {
-        struct impact_category *c = &in->classes[in->nclasses];
-        const struct bw_ynode *v = bw_ymap_val(cats, i), *t;
-        memset(c, 0, sizeof(*c));
-        snprintf(c->name, sizeof(c->name), "%s", bw_ymap_key(cats, i)->str);
-        if (bw_yexpect(&doc, v, BW_Y_MAP, err) ||
-            get_str(&doc, v, "class", c->sensitivity, sizeof(c->sensitivity), err) ||
-            get_str(&doc, v, "description", c->description, sizeof(c->description), err))
-            goto out;
-        if ((t = bw_ymap_get(v, "pii_types")) != NULL) {
-            if (bw_yexpect(&doc, t, BW_Y_SEQ, err) != 0)
-                goto out;
-            for (size_t k = 0; k < t->n && c->ntypes < 16; k++) {
-                const char *s;
-                if (bw_yget_str(&doc, t->kids[k], &s, err) != 0)
-                    goto out;
-                snprintf(c->types[c->ntypes++], sizeof(c->types[0]), "%s", s);
-            }
-        }
-        in->nclasses++;
-    }
-    in->have_classes = true;
-    rc = 0;
-out:
-    bw_ydoc_fini(&doc);
-    return rc;
-}
-
-static int load_inventory(struct impact_inputs *in, const char *path, struct bw_err *err)
-{
-    struct bw_ydoc doc = {0};
-    int rc = -1;
-    if (bw_ydoc_load_file(&doc, path, err) != 0)
-        return -1;
-    const struct bw_ynode *ds = bw_ymap_get(doc.root, "datasets");
-    if (ds == NULL || bw_yexpect(&doc, ds, BW_Y_SEQ, err) != 0) {
-        if (ds == NULL)
-            bw_err_set(err, "%s: no datasets", path);
-        goto out;
-    }
-    for (size_t i = 0; i < ds->n && in->ndatasets < IMPACT_MAX_DATASETS; i++) {
-        struct impact_dataset *d = &in->datasets[in->ndatasets];
-        const struct bw_ynode *v = ds->kids[i], *n;
-        char cats[IMPACT_MAX_LOC][128];
+    for (size_t i = 0; i < inv.n && in->ndatasets < IMPACT_MAX_DATASETS; i++) {
+        const struct inventory_dataset *s = &inv.ds[i];
+        struct impact_dataset *d = &in->datasets[in->ndatasets++];
         memset(d, 0, sizeof(*d));
-        d->encrypted_at_rest = -1;
-        if (bw_yexpect(&doc, v, BW_Y_MAP, err) ||
-            get_str(&doc, v, "id", d->id, sizeof(d->id), err) ||
-            get_str(&doc, v, "description", d->description, sizeof(d->description), err) ||
-            str_list(&doc, bw_ymap_get(v, "tables"), d->tables, IMPACT_MAX_LOC, &d->ntables, err) ||
-            str_list(&doc, bw_ymap_get(v, "endpoints"), d->endpoints, IMPACT_MAX_LOC,
-                     &d->nendpoints, err) ||
-            str_list(&doc, bw_ymap_get(v, "categories"), cats, IMPACT_MAX_LOC, &d->ncategories,
-                     err))
-            goto out;
-        for (size_t k = 0; k < d->ncategories; k++)
-            snprintf(d->categories[k], sizeof(d->categories[k]), "%.31s", cats[k]);
-        if ((n = bw_ymap_get(v, "subjects")) &&
-            bw_yget_u64(&doc, n, 0, UINT64_MAX / 2, &d->subjects, err))
-            goto out;
-        if ((n = bw_ymap_get(v, "encrypted_at_rest")) != NULL) {
-            bool b;
-            if (bw_yget_bool(&doc, n, &b, err) != 0)
-                goto out;
-            d->encrypted_at_rest = b;
+        snprintf(d->id, sizeof(d->id), "%s", s->id);
+        snprintf(d->description, sizeof(d->description), "%s", s->description);
+        for (size_t k = 0; k < s->ntables && d->ntables < IMPACT_MAX_LOC; k++)
+            snprintf(d->tables[d->ntables++], sizeof(d->tables[0]), "%s", s->tables[k]);
+        for (size_t k = 0; k < s->nendpoints && d->nendpoints < IMPACT_MAX_LOC; k++)
+            snprintf(d->endpoints[d->nendpoints++], sizeof(d->endpoints[0]), "%s", s->endpoints[k]);
+        for (size_t k = 0; k < s->ncategories && d->ncategories < IMPACT_MAX_LOC; k++)
+            snprintf(d->categories[d->ncategories++], sizeof(d->categories[0]), "%s",
+                     s->categories[k]);
+        d->subjects = s->subjects;
+        for (size_t k = 0; k < s->njur && d->njur < IMPACT_MAX_JUR; k++) {
+            memcpy(d->jur[d->njur].country, s->jur[k].country, 3);
+            d->jur[d->njur++].share = s->jur[k].share;
         }
-        if ((n = bw_ymap_get(v, "jurisdictions")) != NULL) {
-            if (bw_yexpect(&doc, n, BW_Y_MAP, err) != 0)
-                goto out;
-            for (size_t k = 0; k < n->n && d->njur < IMPACT_MAX_JUR; k++) {
-                if (country_code(&doc, bw_ymap_key(n, k), d->jur[d->njur].country, err) ||
-                    bw_yget_double(&doc, bw_ymap_val(n, k), 0, 1, &d->jur[d->njur].share, err))
-                    goto out;
-                d->njur++;
-            }
-        }
-        in->ndatasets++;
+        d->encrypted_at_rest = s->encrypted_at_rest ? 1 : 0;
     }
+    inventory_fini(&inv);
     in->have_inventory = true;
-    rc = 0;
-out:
-    bw_ydoc_fini(&doc);
-    return rc;
+    return 0;
 }
 
 int impact_inputs_load(struct impact_inputs *in, const struct bw_config *conf, struct bw_err *err)
@@ -265,9 +208,17 @@ int impact_inputs_load(struct impact_inputs *in, const struct bw_config *conf, s
     in->conf = conf;
     if (load_org(in, conf, classes, inventory, sizeof(classes), err) != 0)
         return -1;
-    if (access(classes, R_OK) == 0 && load_classes(in, classes, err) != 0)
-        return -1;
-    if (access(inventory, R_OK) == 0 && load_inventory(in, inventory, err) != 0)
+    struct dataclass_set *set = calloc(1, sizeof(*set));
+    if (set == NULL)
+        return bw_err_set(err, "out of memory");
+    int rc = 0;
+    if (access(classes, R_OK) == 0 && load_classes(in, classes, set, err) != 0)
+        rc = -1;
+    if (rc == 0 && access(inventory, R_OK) == 0 &&
+        load_inventory(in, inventory, in->have_classes ? set : NULL, err) != 0)
+        rc = -1;
+    free(set);
+    if (rc != 0)
         return -1;
     /* GeoIP is optional here: a destination it cannot place stays a placeholder. */
     struct bw_err gerr;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/json.h"
 #include "responder/template.h"
 
 #define TEMPLATE_MAX_BYTES (1u << 20)
@@ -399,4 +400,17 @@ int notice_draft_all(const struct incident_view *v, const struct impact_inputs *
 out:
     json_decref(a);
     return rc;
+}
+
+void notice_draft_json(const struct notice_draft *d, struct bw_buf *out)
+{
+    struct bw_json j;
+    bw_json_init(&j, out);
+    bw_json_obj_begin(&j, NULL);
+    bw_json_str(&j, "regime", d->regime);
+    bw_json_str(&j, "lang", d->lang);
+    bw_json_str(&j, "format", d->format);
+    bw_json_str(&j, "path", d->path);
+    bw_json_str(&j, "sha256", d->sha256);
+    bw_json_obj_end(&j);
 }

@@ -45,4 +45,8 @@ struct notice_draft {
 int notice_draft_all(const struct incident_view *v, const struct impact_inputs *in, const char *dir,
                      struct notice_draft *out, int max, int *n, struct bw_err *err) BW_WUR;
 
+/* The data of the timeline entry that records a draft (type "notice"):
+ * {"regime","lang","format","path","sha256"} appended to out. */
+void notice_draft_json(const struct notice_draft *d, struct bw_buf *out);
+
 #endif
