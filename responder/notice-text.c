@@ -97,7 +97,8 @@ int notice_is_eea(const char *cc)
 {
     if (strlen(cc) != 2)
         return 0;
-    for (const char *p = eea; *p; p += 3)
+    /* Two letters and a separator each; the last has no separator. */
+    for (const char *p = eea; p + 2 <= eea + sizeof(eea) - 1; p += 3)
         if (p[0] == cc[0] && p[1] == cc[1])
             return 1;
     return 0;
