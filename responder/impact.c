@@ -489,6 +489,30 @@ static json_t *destination_part(const struct incident_view *v, const struct impa
                 asn = r.asn;
         }
     }
+    /* A DNS tunnel's data goes through the resolver to the name servers of
+     * the tunnel domain, whose address the alert does not carry. */
+    const struct iv_alert *dns = NULL;
+    for (size_t i = 0; i < v->nalerts && dns == NULL; i++)
+        if (strcmp(v->alerts[i].channel, "dns") == 0)
+            dns = &v->alerts[i];
+    if (!external && dns != NULL) {
+        char dom[160], t[320], tz[320], ph2[128];
+        scrub(dns->dataset[0] ? dns->dataset : "(not named)", dom, sizeof(dom));
+        snprintf(t, sizeof(t),
+                 "the name servers of the domain %s, reached through the organisation's resolver "
+                 "(outside the organisation; their address and country are not in the alert)",
+                 dom);
+        snprintf(
+            tz, sizeof(tz),
+            "域名 %s 的权威域名服务器（经本组织的解析器转发，位于组织外部；告警中无其地址和国家）",
+            dom);
+        snprintf(country, clen, "%s", "");
+        return json_pack("{s:s,s:b,s:s,s:s,s:s,s:s,s:s}", "ip", "", "external", 1, "text", t,
+                         "text_zh", tz, "country",
+                         impact_placeholder("destination country of the tunnel's name servers", ph2,
+                                            sizeof(ph2)),
+                         "country_name", "", "asn", "");
+    }
     snprintf(country, clen, "%s", cc);
     char ph[128], asn_s[24] = "";
     if (asn)
