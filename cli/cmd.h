@@ -17,5 +17,6 @@ int cmd_contain(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_notice(int argc, char **argv);
 
 #endif

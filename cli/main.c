@@ -17,6 +17,10 @@ static const struct cmd commands[] = {
      "alerts [--follow] [--since TIME] [--min-severity N] [--json] [--rule GLOB] [--actor A]",
      cmd_alerts},
     {"demo", "demo [--out DIR] [--data DIR] [--dry-run] [--keep-redis]", cmd_demo},
+    {"notice",
+     "notice ID --regime gdpr-art33|gdpr-art34|ccpa|pipl [--lang en|zh] [--format md|json|html] "
+     "[-o FILE] [--from-eve FILE]",
+     cmd_notice},
     {"help", "help", cmd_help},
     {"pii", "pii scan [--matches] [--state DIR] [FILE|-]...", cmd_pii},
     {"rules", "rules check [DIR] | rules list [DIR]", cmd_rules},

@@ -8,7 +8,7 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libssl-dev libcurl4-openssl-dev libcmocka-dev libnftables-dev redis-server libjansson-dev)
 case "$what" in
   test) pkgs+=(tshark tcpdump tcpreplay nftables iproute2 python3 mmdb-bin tmux curl
-               nginx postgresql postgresql-client fail2ban) ;;
+               nginx postgresql postgresql-client fail2ban chromium) ;;
   demo) pkgs+=(nftables iproute2) ;;
 esac
 missing=()
