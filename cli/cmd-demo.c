@@ -90,8 +90,13 @@ struct demo {
 
 static int path_join(char *out, size_t outlen, const char *a, const char *b)
 {
-    int n = snprintf(out, outlen, "%s/%s", a, b);
-    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+    size_t la = strlen(a), lb = strlen(b);
+    if (la + 1 + lb + 1 > outlen)
+        return -1;
+    memcpy(out, a, la);
+    out[la] = '/';
+    memcpy(out + la + 1, b, lb + 1);
+    return 0;
 }
 
 static int exists(const char *path)
