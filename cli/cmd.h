@@ -17,5 +17,7 @@ int cmd_contain(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_responder(int argc, char **argv);
+int cmd_incidents(int argc, char **argv);
 
 #endif
