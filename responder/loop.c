@@ -588,8 +588,9 @@ static int run_playbook(struct responder *R, struct cache_entry *c, int64_t now_
     snprintf(aid, sizeof(aid), "%s:%s:%s:%llu", in->id, action, in->actor,
              (unsigned long long)epoch);
     action_state(R, c, aid, state, sizeof(state));
-    if (strcmp(state, "done") == 0 || strcmp(state, "pending") == 0 ||
-        strcmp(state, "refused") == 0) {
+    /* Any recorded state but "started" means the action happened (or was
+     * recorded as intended, pending, refused or failed): never again. */
+    if (state[0] != '\0' && strcmp(state, "started") != 0) {
         R->st->actions_skip++;
         return 0;
     }
@@ -987,8 +988,10 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
         int n;
         if (phase_pending) {
             n = read_group(R, "0", -1);
-            if (n == 0)
+            if (n == 0) {
                 phase_pending = 0;
+                continue;
+            }
         } else if (bw_mono_us() >= next_reclaim) {
             forensics_flush_orphans(R->fx);
             n = reclaim(R);
