@@ -108,8 +108,8 @@ static int show_entry(void *vctx, const char *sid, int n, const char *const *kv)
         bw_json_obj_begin(c->j, NULL);
         bw_json_str(c->j, "stream_id", sid);
         for (int i = 0; i < n; i++) {
-            json_t *parsed = strcmp(kv[2 * i], "data") == 0 ? json_loads(kv[2 * i + 1], 0, NULL)
-                                                          : NULL;
+            json_t *parsed =
+                strcmp(kv[2 * i], "data") == 0 ? json_loads(kv[2 * i + 1], 0, NULL) : NULL;
             if (parsed != NULL)
                 bw_json_raw(c->j, "data", kv[2 * i + 1], strlen(kv[2 * i + 1]));
             else
@@ -229,12 +229,10 @@ static int verify(struct ctx *c, const char *id)
 
 int cmd_incidents(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"playbooks", required_argument, NULL, 'p'},
-                                         {"redis", required_argument, NULL, 'r'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"playbooks", required_argument, NULL, 'p'},
+        {"redis", required_argument, NULL, 'r'},  {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *conf_path = NULL, *pb_path = NULL, *url_override = NULL;
     int json = 0, c;
     optind = 1;
@@ -262,10 +260,10 @@ int cmd_incidents(int argc, char **argv)
     }
     const char *sub = optind < argc ? argv[optind] : NULL;
     const char *id = optind + 1 < argc ? argv[optind + 1] : NULL;
-    if (sub == NULL || (strcmp(sub, "list") == 0 ? id != NULL
-                                                 : (strcmp(sub, "show") != 0 &&
-                                                    strcmp(sub, "verify") != 0) ||
-                                                       id == NULL || optind + 2 != argc)) {
+    if (sub == NULL ||
+        (strcmp(sub, "list") == 0 ? id != NULL
+                                  : (strcmp(sub, "show") != 0 && strcmp(sub, "verify") != 0) ||
+                                        id == NULL || optind + 2 != argc)) {
         usage();
         return 2;
     }

@@ -17,12 +17,15 @@ static void usage(void)
 
 int cmd_responder(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"playbooks", required_argument, NULL, 'p'},
-        {"dry-run", no_argument, NULL, 'n'},        {"once", no_argument, NULL, 'o'},
-        {"redis", required_argument, NULL, 'r'},    {"consumer", required_argument, NULL, 'C'},
-        {"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"playbooks", required_argument, NULL, 'p'},
+                                         {"dry-run", no_argument, NULL, 'n'},
+                                         {"once", no_argument, NULL, 'o'},
+                                         {"redis", required_argument, NULL, 'r'},
+                                         {"consumer", required_argument, NULL, 'C'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *conf_path = NULL, *pb_path = NULL, *url_override = NULL, *consumer = NULL;
     int dry = 0, once = 0, c;
     optind = 1;

@@ -31,8 +31,8 @@ struct forensics {
     struct bw_buf line;
 };
 
-const char *forensics_key(const struct forensics *f, const char *id, const char *suffix,
-                          char *out, size_t outlen)
+const char *forensics_key(const struct forensics *f, const char *id, const char *suffix, char *out,
+                          size_t outlen)
 {
     snprintf(out, outlen, "%sincident:{%s}%s", f->cfg->prefix, id, suffix ? suffix : "");
     return out;
@@ -55,9 +55,9 @@ static void field(struct bw_buf *out, const char *name, const char *v)
     bw_buf_putc(out, '\n');
 }
 
-void timeline_canonical(struct bw_buf *out, const char *eid, const char *type,
-                        const char *version, const char *host, const char *time,
-                        const char *actor, const char *data, const char *prev)
+void timeline_canonical(struct bw_buf *out, const char *eid, const char *type, const char *version,
+                        const char *host, const char *time, const char *actor, const char *data,
+                        const char *prev)
 {
     bw_buf_puts(out, "bw-timeline-v1\n");
     field(out, "eid", eid);
@@ -226,6 +226,15 @@ int forensics_state(struct forensics *f, const char *inc, int64_t opened_us, con
     return op_end(f, &j);
 }
 
+int forensics_alert_map(struct forensics *f, const char *alert_id, const char *inc)
+{
+    struct bw_json j;
+    op_begin(f, &j, "alertmap");
+    bw_json_str(&j, "alert_id", alert_id);
+    bw_json_str(&j, "inc", inc);
+    return op_end(f, &j);
+}
+
 int forensics_evidence(struct forensics *f, const char *inc, const char *item,
                        const char *value_json)
 {
@@ -360,11 +369,27 @@ static int apply_entry(struct forensics *f, json_t *op)
         snprintf(nbuf, sizeof(nbuf), "%lld", entries + 1);
         if (run(f, 1, (const char *[]){"MULTI"}) != 0)
             return -1;
-        const char *xadd[] = {"XADD",    ktl,  "*",   "eid",   eid,
-                              "type",    jstr(op, "type"),    "version", jstr(op, "version"),
-                              "host",    jstr(op, "host"),    "time",    jstr(op, "time"),
-                              "actor",   jstr(op, "actor"),   "data",    jstr(op, "data"),
-                              "prev",    prev, "hash", h};
+        const char *xadd[] = {"XADD",
+                              ktl,
+                              "*",
+                              "eid",
+                              eid,
+                              "type",
+                              jstr(op, "type"),
+                              "version",
+                              jstr(op, "version"),
+                              "host",
+                              jstr(op, "host"),
+                              "time",
+                              jstr(op, "time"),
+                              "actor",
+                              jstr(op, "actor"),
+                              "data",
+                              jstr(op, "data"),
+                              "prev",
+                              prev,
+                              "hash",
+                              h};
         if (run(f, (int)(sizeof(xadd) / sizeof(xadd[0])), xadd) != 0 ||
             run(f, 6, (const char *[]){"HSET", khash, "last_hash", h, "entries", nbuf}) != 0 ||
             run(f, 4, (const char *[]){"HSET", keids, eid, nbuf}) != 0)
@@ -424,6 +449,10 @@ static int apply_op(struct forensics *f, json_t *op)
                 return -1;
         }
         return 0;
+    }
+    if (strcmp(kind, "alertmap") == 0) {
+        ip_key(f, "alert", jstr(op, "alert_id"), key, sizeof(key));
+        return run(f, 5, (const char *[]){"SET", key, jstr(op, "inc"), "EX", "2592000"});
     }
     if (strcmp(kind, "evidence") == 0) {
         forensics_key(f, jstr(op, "inc"), ":evidence", key, sizeof(key));
@@ -588,6 +617,22 @@ int forensics_actor_incident(struct forensics *f, const char *ip, char *id, size
     return rc;
 }
 
+int forensics_alert_incident(struct forensics *f, const char *alert_id, char *id, size_t idlen)
+{
+    char key[256];
+    ip_key(f, "alert", alert_id, key, sizeof(key));
+    redisReply *rep = cmdv(f, 2, (const char *[]){"GET", key});
+    if (rep == NULL)
+        return -1;
+    int rc = 1;
+    if (rep->type == REDIS_REPLY_STRING && rep->len < idlen) {
+        memcpy(id, rep->str, rep->len + 1);
+        rc = 0;
+    }
+    bw_redis_reply_free(rep);
+    return rc;
+}
+
 int forensics_has_entry(struct forensics *f, const char *inc, const char *eid)
 {
     char key[256];
@@ -710,8 +755,7 @@ int forensics_get_hash(struct forensics *f, const char *key, struct bw_buf *out)
     bw_json_init(&j, out);
     bw_json_obj_begin(&j, NULL);
     for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2)
-        bw_json_strn(&j, rep->element[i]->str, rep->element[i + 1]->str,
-                     rep->element[i + 1]->len);
+        bw_json_strn(&j, rep->element[i]->str, rep->element[i + 1]->str, rep->element[i + 1]->len);
     bw_json_obj_end(&j);
     int rc = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 ? 0 : 1;
     bw_redis_reply_free(rep);
@@ -776,8 +820,9 @@ static int verify_evidence(struct forensics *f, const char *id, json_t *claimed,
         if (forensics_file_sha256(path, got, &gsize) != 0)
             problem(rep, "evidence %s: file %s unreadable: %s", item, path, strerror(errno));
         else if (strcmp(got, want) != 0 || (json_int_t)gsize != size)
-            problem(rep, "evidence %s: file %s changed (sha256 %.16s..., %llu bytes; recorded "
-                         "%.16s..., %lld bytes)",
+            problem(rep,
+                    "evidence %s: file %s changed (sha256 %.16s..., %llu bytes; recorded "
+                    "%.16s..., %lld bytes)",
                     item, path, got, (unsigned long long)gsize, want, (long long)size);
         json_decref(v);
     }
@@ -786,8 +831,7 @@ static int verify_evidence(struct forensics *f, const char *id, json_t *claimed,
     json_object_foreach(claimed, item, val)
     {
         if (json_object_get(have, item) == NULL)
-            problem(rep, "evidence %s: in the timeline but missing from the evidence hash",
-                    item);
+            problem(rep, "evidence %s: in the timeline but missing from the evidence hash", item);
     }
     json_decref(have);
     bw_redis_reply_free(ev);
@@ -858,8 +902,8 @@ int forensics_verify(struct forensics *f, const char *id, struct verify_report *
                         "it (an entry was removed, inserted or reordered)",
                         no, sid, type);
             if (strcmp(h, ehash) != 0)
-                problem(rep, "entry %d (%s, %s): content does not match its hash (modified)",
-                        no, sid, type);
+                problem(rep, "entry %d (%s, %s): content does not match its hash (modified)", no,
+                        sid, type);
             if (strcmp(type, "evidence") == 0) {
                 json_t *d = json_loads(data, 0, NULL);
                 const char *item = d ? json_string_value(json_object_get(d, "item")) : NULL;

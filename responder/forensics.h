@@ -31,8 +31,8 @@ struct forensics *forensics_new(const struct responder_config *cfg, struct bw_re
 void forensics_free(struct forensics *f);
 
 /* Key of an incident's object: "<prefix>incident:{ID}<suffix>" into out. */
-const char *forensics_key(const struct forensics *f, const char *id, const char *suffix,
-                          char *out, size_t outlen);
+const char *forensics_key(const struct forensics *f, const char *id, const char *suffix, char *out,
+                          size_t outlen);
 
 /* ---- Operations (queued in the journal; durable after forensics_commit) ---- */
 
@@ -45,6 +45,9 @@ int forensics_entry(struct forensics *f, const char *inc, const char *eid, const
  * actor_ip is not NULL. */
 int forensics_state(struct forensics *f, const char *inc, int64_t opened_us, const char *actor_ip,
                     int n, const char *const *kv) BW_WUR;
+/* bw:alert:{ALERT_ID} -> incident id (kept 30 days), so every update and
+ * re-delivery of an alert lands in the incident its first emission joined. */
+int forensics_alert_map(struct forensics *f, const char *alert_id, const char *inc) BW_WUR;
 /* Evidence item -> {"sha256","size","path"} JSON. */
 int forensics_evidence(struct forensics *f, const char *inc, const char *item,
                        const char *value_json) BW_WUR;
@@ -82,6 +85,8 @@ int forensics_get_incident(struct forensics *f, const char *id, struct bw_buf *o
 /* Open incident id of an actor (bw:actor:{IP}) into id (size idlen). Returns
  * 0 found, 1 none, -1 Redis unreachable. */
 int forensics_actor_incident(struct forensics *f, const char *ip, char *id, size_t idlen);
+/* Incident of an alert id (bw:alert:{ID}). 0 found, 1 none, -1 unreachable. */
+int forensics_alert_incident(struct forensics *f, const char *alert_id, char *id, size_t idlen);
 /* 1 when the timeline holds an entry with this eid, 0 not, -1 unreachable. */
 int forensics_has_entry(struct forensics *f, const char *inc, const char *eid);
 /* Action record JSON of action_id appended to out. 0 found, 1 none, -1 unreachable. */
@@ -126,9 +131,9 @@ int forensics_verify(struct forensics *f, const char *id, struct verify_report *
 
 /* The canonical bytes of a timeline entry (docs/responder.md), appended to
  * out; and their SHA-256 in hex. Exposed for tests and third-party checks. */
-void timeline_canonical(struct bw_buf *out, const char *eid, const char *type,
-                        const char *version, const char *host, const char *time,
-                        const char *actor, const char *data, const char *prev);
+void timeline_canonical(struct bw_buf *out, const char *eid, const char *type, const char *version,
+                        const char *host, const char *time, const char *actor, const char *data,
+                        const char *prev);
 void timeline_hash(const char *eid, const char *type, const char *version, const char *host,
                    const char *time, const char *actor, const char *data, const char *prev,
                    char out[FORENSICS_HASH_HEX]);

@@ -128,8 +128,7 @@ int journal_sync(struct journal *j)
     return fsync(j->fd) == 0 ? 0 : -1;
 }
 
-int journal_replay(struct journal *j, int (*fn)(void *ctx, const char *line, size_t n),
-                   void *ctx)
+int journal_replay(struct journal *j, int (*fn)(void *ctx, const char *line, size_t n), void *ctx)
 {
     int fd = open(j->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)

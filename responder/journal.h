@@ -23,15 +23,15 @@ void journal_close_unlink(struct journal *j);
 
 /* Appends one line (a '\n' is added; the line must not contain one). Not yet
  * durable: call journal_sync. Returns 0 or -1. */
-int journal_append(struct journal *j, const char *line, size_t n) __attribute__((warn_unused_result));
+int journal_append(struct journal *j, const char *line, size_t n)
+    __attribute__((warn_unused_result));
 /* fsync. Returns 0 or -1. */
 int journal_sync(struct journal *j) __attribute__((warn_unused_result));
 
 /* Calls fn for each complete line from the start of the file (a torn last
  * line from a crash is ignored). fn returns 0 to go on, nonzero to stop;
  * journal_replay returns that value, 0 after the last line, -1 on I/O error. */
-int journal_replay(struct journal *j, int (*fn)(void *ctx, const char *line, size_t n),
-                   void *ctx);
+int journal_replay(struct journal *j, int (*fn)(void *ctx, const char *line, size_t n), void *ctx);
 /* Empties the file (after everything in it reached Redis), durably. */
 int journal_truncate(struct journal *j) __attribute__((warn_unused_result));
 /* Bytes in the file (0 = nothing waiting for Redis). */

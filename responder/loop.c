@@ -56,6 +56,7 @@ struct cache_entry {
     struct incident inc;
     json_t *eids;    /* entry ids written by this process (Redis may be behind) */
     json_t *actions; /* action id -> state, likewise */
+    int stale;       /* holds an older incident of the actor (re-delivery) */
 };
 
 struct responder {
@@ -272,8 +273,9 @@ static void incident_add_alert(struct incident *in, const struct alert_in *a, ui
         in->last_us = a->ts_us;
 }
 
-/* Queues the incident hash. */
-static int incident_store(struct responder *R, const struct incident *in, int opened)
+/* Queues the incident hash (and, with set_actor, makes it the actor's
+ * current incident). */
+static int incident_store(struct responder *R, const struct incident *in, int set_actor)
 {
     char sev[8], bsev[8], rec[24], byt[24], al[24], op[24], last[24], cl[24];
     char opened_ts[BW_TS_LEN], last_ts[BW_TS_LEN], closed_ts[BW_TS_LEN];
@@ -295,20 +297,19 @@ static int incident_store(struct responder *R, const struct incident *in, int op
          *ch = dump(in->channels), *ar = dump(in->alert_records);
     int rc = -1;
     if (cats && rules && ds && ch && ar) {
-        const char *kv[] = {"id",         in->id,         "status",       in->status,
-                            "actor",      in->actor,      "actor_user",   in->actor_user,
-                            "severity",   sev,            "base_severity", bsev,
-                            "records",    rec,            "bytes",        byt,
-                            "alerts",     al,             "categories",   cats,
-                            "rules",      rules,          "datasets",     ds,
-                            "channels",   ch,             "alert_records", ar,
-                            "opened",     opened_ts,      "opened_us",    op,
-                            "last_alert", last_ts,        "last_us",      last,
-                            "closed",     closed_ts,      "closed_us",    cl,
-                            "playbook",   in->playbook,   "mode",         in->mode};
-        rc = forensics_state(R->fx, in->id, opened ? in->opened_us : 0,
-                             opened ? in->actor : NULL, (int)(sizeof(kv) / sizeof(kv[0]) / 2),
-                             kv);
+        const char *kv[] = {"id",         in->id,       "status",        in->status,
+                            "actor",      in->actor,    "actor_user",    in->actor_user,
+                            "severity",   sev,          "base_severity", bsev,
+                            "records",    rec,          "bytes",         byt,
+                            "alerts",     al,           "categories",    cats,
+                            "rules",      rules,        "datasets",      ds,
+                            "channels",   ch,           "alert_records", ar,
+                            "opened",     opened_ts,    "opened_us",     op,
+                            "last_alert", last_ts,      "last_us",       last,
+                            "closed",     closed_ts,    "closed_us",     cl,
+                            "playbook",   in->playbook, "mode",          in->mode};
+        rc = forensics_state(R->fx, in->id, in->opened_us, set_actor ? in->actor : NULL,
+                             (int)(sizeof(kv) / sizeof(kv[0]) / 2), kv);
     }
     free(cats);
     free(rules);
@@ -505,8 +506,8 @@ static const struct playbook *playbook_match(const struct responder_config *cfg,
                 return pb;
             size_t idx;
             json_t *v;
-            json_array_foreach(in->rules, idx, v) if (strcmp(json_string_value(v),
-                                                             pb->rules[k]) == 0) return pb;
+            json_array_foreach(in->rules, idx,
+                               v) if (strcmp(json_string_value(v), pb->rules[k]) == 0) return pb;
         }
     }
     return NULL;
@@ -616,8 +617,8 @@ static int run_playbook(struct responder *R, struct cache_entry *c, int64_t now_
         snprintf(eid, sizeof(eid), "action:%s:pending", aid);
         char ttl[24];
         snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)pb->ttl_s);
-        const char *kv[] = {"action_id", aid,     "incident", in->id,  "ttl_s",
-                            ttl,         "playbook", pb->name, "reason", pb->name};
+        const char *kv[] = {"action_id", aid,        "incident", in->id,   "ttl_s",
+                            ttl,         "playbook", pb->name,   "reason", pb->name};
         copy_str(in->status, sizeof(in->status), "awaiting-approval");
         if (add_entry(R, c, eid, "action", now_us, b.data) != 0 ||
             record_action(R, c, aid, "pending", b.data) != 0 ||
@@ -681,10 +682,14 @@ static int run_playbook(struct responder *R, struct cache_entry *c, int64_t now_
             }
         int64_t now = bw_now_us(), exp_us = now + (int64_t)pb->ttl_s * BW_USEC;
         snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)pb->ttl_s);
-        const char *kv[] = {"ip",      in->actor,   "incident", in->id,
-                            "action_id", aid,       "backend",  backends,
-                            "reason",  pb->name,    "since",    bw_time_fmt(now, since),
-                            "expires", bw_time_fmt(exp_us, exp), "ttl_s", ttl};
+        const char *kv[] = {"ip",        in->actor,
+                            "incident",  in->id,
+                            "action_id", aid,
+                            "backend",   backends,
+                            "reason",    pb->name,
+                            "since",     bw_time_fmt(now, since),
+                            "expires",   bw_time_fmt(exp_us, exp),
+                            "ttl_s",     ttl};
         if (forensics_containment(R->fx, in->actor, exp_us / BW_USEC, 8, kv) != 0)
             goto out;
         copy_str(in->status, sizeof(in->status), "contained");
@@ -715,13 +720,39 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
     if (forensics_lock(R->fx, a.ip, 10000) != 0)
         bw_warn("responder: actor %s locked by another responder for 10 s; going on", a.ip);
     struct cache_entry *c = cache_get(R, a.ip, 1);
-    cache_refresh(R, c);
+    if (cache_refresh(R, c))
+        c->stale = 0;
     char eid[256];
     snprintf(eid, sizeof(eid), "alert:%s:%llu", a.alert_id, (unsigned long long)a.update);
     struct incident *in = &c->inc;
+    int opened_now = 0;
 
-    int joins = in->id[0] && a.ts_us <= in->last_us + (int64_t)R->cfg->incident_window_s * BW_USEC &&
+    /* An alert seen before (an update, or a re-delivery) goes to the incident
+     * its first emission joined, even when the actor has a newer one. */
+    char mapped[64];
+    int is_mapped = forensics_synced(R->fx) &&
+                    forensics_alert_incident(R->fx, a.alert_id, mapped, sizeof(mapped)) == 0;
+    if (is_mapped && strcmp(mapped, in->id) != 0) {
+        struct bw_buf b;
+        bw_buf_init(&b);
+        if (forensics_get_incident(R->fx, mapped, &b) == 0) {
+            json_t *h = json_loads(b.data, 0, NULL);
+            if (h != NULL) {
+                incident_from_hash(in, h);
+                json_object_clear(c->eids);
+                json_object_clear(c->actions);
+                c->stale = 1; /* reload the actor's current incident next time */
+            }
+            json_decref(h);
+        }
+        bw_buf_fini(&b);
+    }
+
+    int joins = in->id[0] &&
+                a.ts_us <= in->last_us + (int64_t)R->cfg->incident_window_s * BW_USEC &&
                 strcmp(in->status, "closed") != 0;
+    if (is_mapped && strcmp(mapped, in->id) == 0)
+        joins = 1;
     if (in->id[0] && !joins) {
         /* Re-delivery of an alert that already opened or joined an incident? */
         if (entry_seen(R, c, eid))
@@ -746,6 +777,7 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
         copy_str(in->actor, sizeof(in->actor), a.ip);
         copy_str(in->status, sizeof(in->status), "open");
         in->opened_us = a.ts_us;
+        opened_now = 1;
         json_object_clear(c->eids);
         json_object_clear(c->actions);
         /* The deterministic id may exist already (crash before the ack). */
@@ -776,7 +808,8 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
             goto out;
         int bad = add_entry(R, c, eid, "alert", a.ts_us, data) != 0;
         free(data);
-        if (bad || incident_store(R, in, 1) != 0)
+        if (bad || forensics_alert_map(R->fx, a.alert_id, in->id) != 0 ||
+            incident_store(R, in, opened_now) != 0)
             goto out;
     }
     if (a.evidence != NULL && record_evidence(R, c, &a) != 0)
@@ -831,9 +864,9 @@ static int read_group(struct responder *R, const char *from, int block_ms)
 {
     char blk[16];
     snprintf(blk, sizeof(blk), "%d", block_ms);
-    const char *argv[] = {"XREADGROUP", "GROUP",  R->cfg->group, R->cfg->consumer, "COUNT",
-                          BATCH_COUNT,  "BLOCK",  blk,           "STREAMS",        R->stream,
-                          from};
+    const char *argv[] = {"XREADGROUP", "GROUP",     R->cfg->group, R->cfg->consumer,
+                          "COUNT",      BATCH_COUNT, "BLOCK",       blk,
+                          "STREAMS",    R->stream,   from};
     int argc = 11;
     if (block_ms < 0) {
         argv[5] = BATCH_COUNT;
@@ -882,7 +915,8 @@ static int reclaim(struct responder *R)
             return -2;
         int n = 0;
         if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
-            snprintf(start, sizeof(start), "%s", rep->element[0]->str ? rep->element[0]->str : "0-0");
+            snprintf(start, sizeof(start), "%s",
+                     rep->element[0]->str ? rep->element[0]->str : "0-0");
             n = handle_entries(R, rep->element[1]);
             if (n > 0)
                 R->st->reclaimed += (uint64_t)n;
@@ -956,8 +990,9 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
         if (R->ct == NULL)
             goto out;
 #else
-        bw_err_set(err, "%s: enforce mode needs the containment backends (responder/contain.c), "
-                        "which this build lacks; use --dry-run",
+        bw_err_set(err,
+                   "%s: enforce mode needs the containment backends (responder/contain.c), "
+                   "which this build lacks; use --dry-run",
                    cfg->path[0] ? cfg->path : "responder.yaml");
         goto out;
 #endif

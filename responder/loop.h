@@ -24,9 +24,9 @@ struct responder_stats {
 };
 
 struct responder_opts {
-    int once;         /* process what is in the stream, then return */
-    int timeout_ms;   /* Redis command timeout */
-    const char *url;  /* Redis URL */
+    int once;        /* process what is in the stream, then return */
+    int timeout_ms;  /* Redis command timeout */
+    const char *url; /* Redis URL */
 };
 
 /* Runs until stopped (SIGINT/SIGTERM) or, with opts->once, until the stream

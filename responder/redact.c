@@ -7,14 +7,14 @@
 
 static int is_local_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '%' || c == '+' || c == '-';
 }
 
 static int is_domain_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-';
 }
 
 /* Length of an e-mail address ending its local part at s[at] == '@', given
@@ -68,7 +68,7 @@ size_t redact_text(const char *s, size_t n, char *out, size_t outlen)
     return o;
 }
 
-static const char *const text_keys[] = {"detail", "query",     "uri",  "url",  "sample",
+static const char *const text_keys[] = {"detail",  "query",     "uri",  "url",  "sample",
                                         "request", "statement", "text", "note", NULL};
 
 static int is_text_key(const char *k)

@@ -8,13 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const top_keys[] = {"incidents", "consumer", "key_prefix", "redact",
-                                       "state_dir", "playbooks", "containment", "notices",
-                                       NULL};
+static const char *const top_keys[] = {"incidents",   "consumer",  "key_prefix",
+                                       "redact",      "state_dir", "playbooks",
+                                       "containment", "notices",   NULL};
 static const char *const incident_keys[] = {"window", "escalate_alerts", NULL};
 static const char *const consumer_keys[] = {"group", "name", "reclaim_idle", NULL};
-static const char *const playbook_keys[] = {"name",        "rules", "max_severity", "mode",
-                                            "action",      "ttl",   "min_records",  NULL};
+static const char *const playbook_keys[] = {"name",   "rules", "max_severity", "mode",
+                                            "action", "ttl",   "min_records",  NULL};
 
 const char *playbook_mode_name(enum playbook_mode m)
 {
@@ -30,8 +30,8 @@ const char *playbook_mode_name(enum playbook_mode m)
 }
 
 /* Copies a scalar into a fixed buffer, naming the node when too long. */
-static int get_strbuf(const struct bw_ydoc *doc, const struct bw_ynode *n, char *out,
-                      size_t outlen, struct bw_err *err)
+static int get_strbuf(const struct bw_ydoc *doc, const struct bw_ynode *n, char *out, size_t outlen,
+                      struct bw_err *err)
 {
     const char *s;
     if (bw_yget_str(doc, n, &s, err) != 0)
@@ -54,8 +54,7 @@ static int load_duration_s(const struct bw_ydoc *doc, const struct bw_ynode *n, 
     return 0;
 }
 
-static int load_playbook(struct responder_config *cfg, const struct bw_ynode *n,
-                         struct bw_err *err)
+static int load_playbook(struct responder_config *cfg, const struct bw_ynode *n, struct bw_err *err)
 {
     const struct bw_ydoc *doc = &cfg->doc;
     if (cfg->nplaybooks >= PLAYBOOK_MAX)
@@ -80,8 +79,7 @@ static int load_playbook(struct responder_config *cfg, const struct bw_ynode *n,
             return bw_ynode_err(doc, v, err, "playbook '%s' defined twice (first at %d:%d)",
                                 pb->name, cfg->playbooks[i].line, cfg->playbooks[i].col);
     if ((v = bw_ymap_get(n, "rules")) == NULL)
-        return bw_ynode_err(doc, n, err, "playbook '%s': no rules (use [\"*\"] for all)",
-                            pb->name);
+        return bw_ynode_err(doc, n, err, "playbook '%s': no rules (use [\"*\"] for all)", pb->name);
     if (v->type == BW_Y_SCALAR) {
         if (get_strbuf(doc, v, pb->rules[0], sizeof(pb->rules[0]), err) != 0)
             return -1;
@@ -93,8 +91,7 @@ static int load_playbook(struct responder_config *cfg, const struct bw_ynode *n,
             return bw_ynode_err(doc, v, err, "empty rule list");
         for (size_t i = 0; i < v->n; i++) {
             if (pb->nrules >= PLAYBOOK_RULES_MAX)
-                return bw_ynode_err(doc, v->kids[i], err, "more than %d rules",
-                                    PLAYBOOK_RULES_MAX);
+                return bw_ynode_err(doc, v->kids[i], err, "more than %d rules", PLAYBOOK_RULES_MAX);
             if (get_strbuf(doc, v->kids[i], pb->rules[pb->nrules], sizeof(pb->rules[0]), err))
                 return -1;
             pb->nrules++;
@@ -122,8 +119,7 @@ static int load_playbook(struct responder_config *cfg, const struct bw_ynode *n,
         else if (strcmp(s, "approve") == 0)
             pb->mode = PLAYBOOK_APPROVE;
         else
-            return bw_ynode_err(doc, v, err, "mode '%s': expected enforce, dry-run or approve",
-                                s);
+            return bw_ynode_err(doc, v, err, "mode '%s': expected enforce, dry-run or approve", s);
     }
     if ((v = bw_ymap_get(n, "action")) != NULL) {
         const char *s;
