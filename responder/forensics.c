@@ -669,10 +669,18 @@ int forensics_lock(struct forensics *f, const char *ip, int timeout_ms)
     int64_t deadline = bw_mono_us() + (int64_t)timeout_ms * 1000;
     for (;;) {
         redisReply *rep =
-            cmdv(f, 6, (const char *[]){"SET", key, f->cfg->consumer, "NX", "PX", "30000"});
+            cmdv(f, 6, (const char *[]){"SET", key, f->cfg->consumer, "NX", "PX", "5000"});
         if (rep == NULL)
             return 0; /* Redis down: no other responder can be working either */
         int ok = rep->type == REDIS_REPLY_STATUS;
+        bw_redis_reply_free(rep);
+        if (ok)
+            return 0;
+        /* Held under our own name: left by a previous run of this consumer
+         * that was killed. */
+        rep = cmdv(f, 2, (const char *[]){"GET", key});
+        ok = rep != NULL && rep->type == REDIS_REPLY_STRING &&
+             strcmp(rep->str, f->cfg->consumer) == 0;
         bw_redis_reply_free(rep);
         if (ok)
             return 0;

@@ -378,6 +378,25 @@ static int cache_refresh(struct responder *R, struct cache_entry *c)
         return 0;
     json_object_clear(c->eids);
     json_object_clear(c->actions);
+    /* Action states are kept in memory too, so decisions taken while Redis
+     * is away still know what was done. */
+    char key[256];
+    bw_buf_init(&b);
+    if (forensics_get_hash(R->fx, forensics_key(R->fx, c->inc.id, ":actions", key, sizeof(key)),
+                           &b) == 0) {
+        json_t *h = json_loads(b.data, 0, NULL);
+        const char *aid;
+        json_t *v;
+        json_object_foreach(h, aid, v)
+        {
+            json_t *rec = json_loads(json_string_value(v), 0, NULL);
+            const char *st = jget_str(rec, "state");
+            json_object_set_new(c->actions, aid, json_string(st ? st : "done"));
+            json_decref(rec);
+        }
+        json_decref(h);
+    }
+    bw_buf_fini(&b);
     return 1;
 }
 
@@ -595,6 +614,8 @@ static int run_playbook(struct responder *R, struct cache_entry *c, int64_t now_
         R->st->actions_skip++;
         return 0;
     }
+    bw_debug("responder: %s: action %s (%s), synced %d", in->id, aid, mname,
+             forensics_synced(R->fx));
     copy_str(in->playbook, sizeof(in->playbook), pb->name);
     copy_str(in->mode, sizeof(in->mode), mname);
     struct bw_buf b;
@@ -717,8 +738,8 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
         return 0;
     }
     int rc = -1;
-    if (forensics_lock(R->fx, a.ip, 10000) != 0)
-        bw_warn("responder: actor %s locked by another responder for 10 s; going on", a.ip);
+    if (forensics_lock(R->fx, a.ip, 6000) != 0)
+        bw_warn("responder: actor %s locked by another responder for 6 s; going on", a.ip);
     struct cache_entry *c = cache_get(R, a.ip, 1);
     if (cache_refresh(R, c))
         c->stale = 0;

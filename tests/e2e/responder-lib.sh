@@ -59,5 +59,13 @@ ${2:-}
 EOC
 }
 responder() { "$BW_BIN" responder -p "$RCONF" --redis "$URL" "$@"; }
+# Starts the responder in the background; BG_PID is the responder's own pid
+# (not a subshell's), so kill -9 hits the process under test.
+responder_bg() { # stderr-file args...
+  local errf=$1
+  shift
+  "$BW_BIN" responder -p "$RCONF" --redis "$URL" "$@" 2>>"$errf" &
+  BG_PID=$!
+}
 incidents() { "$BW_BIN" incidents -p "$RCONF" --redis "$URL" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
