@@ -4,7 +4,7 @@
 # nothing stays pending) and no action is repeated (one block entry per
 # incident), and every incident's chain verifies. A second restart under
 # another consumer name takes over through XAUTOCLAIM.
-. "$(dirname "$0")/responder-lib.sh"
+. "$(dirname "$0")/lib/responder.sh"
 redis_start
 write_conf dry-run
 t0=1700000000

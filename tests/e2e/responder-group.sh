@@ -2,7 +2,7 @@
 # Two responders in one consumer group, started together on 200 alerts of 20
 # actors: every alert is handled exactly once (one alert entry per alert id in
 # all timelines together, nothing pending), and every incident verifies.
-. "$(dirname "$0")/responder-lib.sh"
+. "$(dirname "$0")/lib/responder.sh"
 redis_start
 write_conf dry-run
 t0=1700000000
@@ -16,9 +16,12 @@ p2=$!
 wait $p1 || fail "r1 failed: $(cat "$T/r1.err")"
 wait $p2 || fail "r2 failed: $(cat "$T/r2.err")"
 cat "$T/r1.err" "$T/r2.err"
-n1=$(sed -n 's/.*responder: \([0-9]*\) alerts.*/\1/p' "$T/r1.err")
-n2=$(sed -n 's/.*responder: \([0-9]*\) alerts.*/\1/p' "$T/r2.err")
-[ $(( n1 + n2 )) = 200 ] || fail "handled $n1 + $n2, expected 200 in total"
+# An entry one responder holds longer than reclaim_idle (200 ms here) may be
+# reclaimed by the other, which then finds it in the timeline already and
+# counts it a duplicate: new work = alerts - duplicates.
+n1=$(sed -n 's/.*responder: \([0-9]*\) alerts, \([0-9]*\) dup.*/\1-\2/p' "$T/r1.err")
+n2=$(sed -n 's/.*responder: \([0-9]*\) alerts, \([0-9]*\) dup.*/\1-\2/p' "$T/r2.err")
+[ $(( n1 + n2 )) = 200 ] || fail "handled ($n1) + ($n2), expected 200 new alerts in total"
 [ "$(rcli XPENDING bw:alerts responders | head -1)" = 0 ] || fail "alerts pending"
 [ "$(rcli ZCARD bw:incidents)" = 20 ] || fail "expected 20 incidents (one per actor)"
 for id in $(rcli ZRANGE bw:incidents 0 -1); do

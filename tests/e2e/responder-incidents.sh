@@ -4,7 +4,7 @@
 # severity raised by alert count, a re-delivered alert adds nothing, a
 # malformed entry is counted and acknowledged, evidence recorded, and
 # `incidents verify` names every kind of tampering.
-. "$(dirname "$0")/responder-lib.sh"
+. "$(dirname "$0")/lib/responder.sh"
 redis_start
 write_conf dry-run
 cp "$BW_SRC/pcaps/exfil-pgsql-bulk.pcap" "$T/ev-a1.pcap"

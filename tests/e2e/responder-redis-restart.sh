@@ -3,7 +3,7 @@
 # its timeline entries and state changes in the local journal, writes them
 # through when Redis is back, in order and without duplicates, and every
 # alert ends up handled exactly once with every chain intact.
-. "$(dirname "$0")/responder-lib.sh"
+. "$(dirname "$0")/lib/responder.sh"
 REDIS_AOF=yes
 redis_start
 write_conf dry-run
