@@ -1036,11 +1036,24 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
     }
     int64_t next_reclaim = 0;
     int phase_pending = 1; /* first our own pending entries (crash recovery) */
+    int64_t unsynced_since = 0;
     while (!stop_flag) {
         if (!forensics_synced(R->fx) && forensics_flush(R->fx) != 0) {
-            usleep(100000); /* Redis away: everything is in the journal; wait */
+            /* Redis away: everything is in the journal; wait. A --once run
+             * gives up after a minute (the journal is written through by the
+             * next run). */
+            int64_t now = bw_mono_us();
+            if (unsynced_since == 0)
+                unsynced_since = now;
+            if (opts->once && now - unsynced_since > 60 * BW_USEC) {
+                bw_err_set(err, "redis %s unreachable for 60 s; the journal %s keeps the rest",
+                           opts->url, cfg->consumer);
+                goto out;
+            }
+            usleep(100000);
             continue;
         }
+        unsynced_since = 0;
         int n;
         if (phase_pending) {
             n = read_group(R, "0", -1);

@@ -24,7 +24,7 @@ redis_stop() {
 cleanup() {
   for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
   redis_stop
-  rm -rf "$T"
+  [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 rcli() { redis-cli -s "$SOCK" "$@"; }
