@@ -9,6 +9,7 @@
 #endif
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pcap/pcap.h>
@@ -332,6 +333,9 @@ int ring_evidence_path(const char *state_dir, const char *alert_id, char *path, 
         return bw_err_set(err, "%s: %s", state_dir, strerror(errno));
     if (mkdir(dir, 0750) != 0 && errno != EEXIST)
         return bw_err_set(err, "%s: %s", dir, strerror(errno));
+    char absdir[PATH_MAX];
+    if (realpath(dir, absdir) == NULL) /* the responder may run elsewhere */
+        return bw_err_set(err, "%s: %s", dir, strerror(errno));
     char safe[128];
     size_t n = 0;
     for (const char *s = alert_id; *s && n + 1 < sizeof(safe); s++) {
@@ -346,7 +350,7 @@ int ring_evidence_path(const char *state_dir, const char *alert_id, char *path, 
     safe[n] = '\0';
     if (n == 0)
         return bw_err_set(err, "evidence: empty alert id");
-    if ((size_t)snprintf(path, pathlen, "%s/%s.pcap", dir, safe) >= pathlen)
+    if ((size_t)snprintf(path, pathlen, "%s/%s.pcap", absdir, safe) >= pathlen)
         return bw_err_set(err, "evidence: path too long");
     return 0;
 }
