@@ -15,6 +15,7 @@
 #include "sensor/logsrc.h"
 #include "sensor/output-eve-access.h"
 #include "sensor/output-eve.h"
+#include "sensor/ring.h"
 #include "sensor/worker.h"
 
 #define SENSOR_MAX_INPUTS 64
@@ -261,6 +262,12 @@ int cmd_sensor(int argc, char **argv)
         goto fail;
     sensor_sink = detect_run_sink(&sensor_detect);
     worker_set_access_sink(w, &sensor_sink);
+    /* Evidence: the alert's flow ring becomes <state_dir>/evidence/<id>.pcap. */
+    static struct ring_evidence_ctx evidence_ctx;
+    evidence_ctx.ring = w->ring;
+    snprintf(evidence_ctx.state_dir, sizeof(evidence_ctx.state_dir), "%s", conf.state_dir);
+    if (w->ring != NULL && sensor_detect.engine != NULL)
+        detect_set_evidence_fn(sensor_detect.engine, ring_alert_evidence, &evidence_ctx);
     sensor_eve = eve;
     struct logs logs;
     struct access_sink log_sink = {log_entry, NULL};

@@ -18,5 +18,7 @@ int cmd_release(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_notice(int argc, char **argv);
+int cmd_responder(int argc, char **argv);
+int cmd_incidents(int argc, char **argv);
 
 #endif

@@ -24,6 +24,8 @@ static const struct cmd commands[] = {
     {"help", "help", cmd_help},
     {"pii", "pii scan [--matches] [--state DIR] [FILE|-]...", cmd_pii},
     {"rules", "rules check [DIR] | rules list [DIR]", cmd_rules},
+    {"responder", "responder [-c CONFIG] [--dry-run] [--once] [--redis URL]", cmd_responder},
+    {"incidents", "incidents list | show ID | verify ID [--json]", cmd_incidents},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -44,6 +44,7 @@ struct responder_config {
     char path[256];               /* responder.yaml path, "" when running on defaults */
     char state_dir[256];          /* conf->state_dir unless responder.yaml says otherwise */
     char prefix[32];              /* Redis key prefix, default "bw:" */
+    int prefix_set;               /* key_prefix given in responder.yaml */
     char consumer[128];           /* consumer name in the group; default hostname-pid */
     char group[64];               /* consumer group, default "responders" */
     char host[64];                /* host name recorded in timeline entries */
@@ -76,5 +77,12 @@ int responder_config_load(struct responder_config *cfg, const struct bw_config *
 void responder_config_fini(struct responder_config *cfg);
 
 const char *playbook_mode_name(enum playbook_mode m);
+
+/* The Redis URL to use: `override` (--redis) if set, else `redis: {url}` of
+ * the main config, else redis://127.0.0.1:6379/0. Also takes `redis:
+ * {prefix}` into cfg->prefix when responder.yaml did not set key_prefix.
+ * Returns 0, or -1 with err for a bad value. */
+int responder_redis_url(struct responder_config *cfg, const char *override, char *out,
+                        size_t outlen, struct bw_err *err) BW_WUR;
 
 #endif

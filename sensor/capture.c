@@ -47,7 +47,9 @@ void capture_config_defaults(struct capture_config *cfg)
 int capture_config_load(struct capture_config *cfg, const struct bw_config *conf,
                         struct bw_err *err)
 {
-    static const char *const keys[] = {"snaplen", "buffer_size", "promisc", "filter", "user", NULL};
+    static const char *const keys[] = {"snaplen", "buffer_size", "promisc",
+                                       "filter",  "user",        "evidence", /* sensor/ring.c */
+                                       NULL};
     capture_config_defaults(cfg);
     const struct bw_ynode *sec = conf ? config_section(conf, "capture") : NULL;
     if (sec == NULL)

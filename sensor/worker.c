@@ -18,6 +18,7 @@ void worker_config_defaults(struct worker_config *cfg)
     decode_config_defaults(&cfg->decode);
     flow_config_defaults(&cfg->flow);
     stream_config_defaults(&cfg->stream);
+    ring_config_defaults(&cfg->ring);
     cfg->flow_events = 1;
     cfg->flow_access_step = 1u << 20;
 }
@@ -25,7 +26,7 @@ void worker_config_defaults(struct worker_config *cfg)
 int worker_config_load(struct worker_config *cfg, const struct bw_config *conf, struct bw_err *err)
 {
     worker_config_defaults(cfg);
-    if (flow_config_load(&cfg->flow, conf, err) != 0)
+    if (flow_config_load(&cfg->flow, conf, err) != 0 || ring_config_load(&cfg->ring, conf, err))
         return -1;
     cfg->home_net = conf ? &conf->home_net : NULL;
     const struct bw_ynode *out = conf ? config_section(conf, "outputs") : NULL;
@@ -135,6 +136,7 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why)
     if (f->app == NULL)
         f->app = app;
     flow_access(w, f, f->last_us, 1);
+    ring_release(w->ring, &f->ring); /* after the last alert the flow may raise */
     if (w->eve != NULL && w->cfg.flow_events)
         write_flow_event(w, f, why);
 }
@@ -160,6 +162,8 @@ struct worker *worker_new(const struct worker_config *cfg, struct eve_out *eve, 
     w->flows = flow_table_new(&cfg->flow, on_flow_end, w, err);
     if (w->flows == NULL)
         goto fail;
+    if (cfg->ring.enabled && (w->ring = ring_pool_new(&cfg->ring, err)) == NULL)
+        goto fail;
     return w;
 fail:
     worker_free(w);
@@ -172,6 +176,7 @@ void worker_free(struct worker *w)
         return;
     flow_table_free(w->flows); /* ends flows: needs the stream engine alive */
     stream_engine_free(w->stream);
+    ring_pool_free(w->ring);
     if (w->dec_ok)
         decoder_fini(&w->dec);
     free(w);
@@ -228,6 +233,7 @@ void worker_packet(struct worker *w, int dlt, const uint8_t *data, uint32_t capl
         w->stats.no_flow++;
         return;
     }
+    ring_add(w->ring, &f->ring, &p); /* evidence: before parsers may raise an alert */
     struct app_ctx c = w->tmpl;
     c.flow = f;
     c.ts_us = ts_us;
@@ -332,7 +338,9 @@ void worker_write_stats(struct worker *w, const struct capture_stats *cap, int64
         for (int k = 0; app_protos[k] != NULL; k++)
             twice |= k != i && strcmp(app_protos[k]->name, app_protos[i]->name) == 0;
         snprintf(key, sizeof(key), "%s%s", app_protos[i]->name,
-                 !twice ? "" : app_protos[i]->ipproto == IPPROTO_UDP ? "_udp" : "_tcp");
+                 !twice                                  ? ""
+                 : app_protos[i]->ipproto == IPPROTO_UDP ? "_udp"
+                                                         : "_tcp");
         bw_json_obj_begin(j, key);
         bw_json_uint(j, "detected", as->detected);
         bw_json_uint(j, "events", as->events);

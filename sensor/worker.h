@@ -12,6 +12,7 @@
 #include "sensor/capture.h"
 #include "sensor/decode.h"
 #include "sensor/flow.h"
+#include "sensor/ring.h"
 #include "sensor/stream.h"
 
 struct eve_out;
@@ -20,7 +21,8 @@ struct worker_config {
     struct decode_config decode;
     struct flow_config flow;
     struct stream_config stream;
-    int flow_events; /* write a `flow` event per flow; default 1 */
+    struct ring_config ring; /* evidence ring (capture.evidence) */
+    int flow_events;         /* write a `flow` event per flow; default 1 */
     /* `flow` access events (outbound volume): from a client inside home_net to a
      * server outside it, every flow_access_step to-server bytes and at flow end. */
     const struct bw_cidr_set *home_net; /* borrowed from the config; NULL = none */
@@ -37,8 +39,9 @@ struct worker {
     struct decoder dec;
     struct flow_table *flows;
     struct stream_engine *stream;
-    struct eve_out *eve; /* borrowed */
-    struct app_ctx tmpl; /* handed to the stream stage with every packet */
+    struct ring_pool *ring; /* evidence ring; NULL when disabled */
+    struct eve_out *eve;    /* borrowed */
+    struct app_ctx tmpl;    /* handed to the stream stage with every packet */
     struct worker_stats stats;
     int64_t last_ts_us; /* newest packet time seen */
     int64_t last_tick_us;
