@@ -33,19 +33,6 @@
 #include "common/redis.h"
 #include "common/timeutil.h"
 
-#if __has_include("sensor/output-redis.h")
-#define DEMO_HAVE_REDIS_OUT 1
-#endif
-#if __has_include("sensor/detect.h")
-#define DEMO_HAVE_DETECT 1
-#endif
-#if __has_include("responder/loop.h")
-#define DEMO_HAVE_RESPONDER 1
-#endif
-#if __has_include("responder/notice.h")
-#define DEMO_HAVE_NOTICE 1
-#endif
-
 #ifndef BW_SOURCE_DIR
 #define BW_SOURCE_DIR "."
 #endif
@@ -370,9 +357,6 @@ static int stage_sensor(struct demo *d)
         return -1;
     }
     const char *redis = d->redis_pid > 0 ? d->redis_url : "none";
-#ifndef DEMO_HAVE_REDIS_OUT
-    redis = "none"; /* the sensor has no Redis output yet */
-#endif
     d->alerts_in_redis = strcmp(redis, "none") != 0;
     for (size_t i = 0; i < g.gl_pathc && d->ncaps < DEMO_MAX_CAPTURES; i++) {
         struct demo_capture *c = &d->caps[d->ncaps++];
@@ -440,7 +424,6 @@ static void stage_logs(struct demo *d)
 
 static void stage_responder(struct demo *d)
 {
-#ifdef DEMO_HAVE_RESPONDER
     if (d->redis_pid <= 0) {
         printf("  responder: skipped (no redis-server)\n");
         return;
@@ -487,10 +470,6 @@ static void stage_responder(struct demo *d)
                         "list", "table", "inet", "breachwatch", NULL};
         demo_spawn(d, list, nftout, NULL);
     }
-#else
-    (void)d;
-    printf("  responder: skipped (not in this build)\n");
-#endif
 }
 
 static void netns_cleanup(struct demo *d)
@@ -504,7 +483,6 @@ static void netns_cleanup(struct demo *d)
 
 static void stage_reports(struct demo *d)
 {
-#ifdef DEMO_HAVE_RESPONDER
     char listp[PATH_MAX], dir[PATH_MAX];
     path_join(listp, sizeof(listp), d->out, "incidents.txt");
     path_join(dir, sizeof(dir), d->out, "incidents");
@@ -519,8 +497,6 @@ static void stage_reports(struct demo *d)
                         d->config, "--redis",   d->redis_url, NULL};
         demo_spawn(d, show, p, NULL);
     }
-#endif
-#ifdef DEMO_HAVE_NOTICE
     static const char *const regimes[][2] = {
         {"gdpr-art33", "en"}, {"gdpr-art34", "en"}, {"ccpa", "en"}, {"pipl", "zh"}};
     char dir2[PATH_MAX];
@@ -551,7 +527,6 @@ static void stage_reports(struct demo *d)
                 d->notices++;
         }
     }
-#endif
     (void)d;
 }
 
@@ -598,9 +573,6 @@ static void print_summary(struct demo *d, FILE *o)
         fprintf(o, "    %-24s opened %.19s  GDPR Art. 33 deadline %.19s (72 h)\n", "", in->opened,
                 deadline);
     }
-#ifndef DEMO_HAVE_DETECT
-    fprintf(o, "  (detection is not in this build: no alerts, so no incidents)\n");
-#endif
     if (!d->ran_responder)
         fprintf(o, "  containment: responder did not run\n");
     else if (d->contained_in_ns)
@@ -612,13 +584,9 @@ static void print_summary(struct demo *d, FILE *o)
     fprintf(o, "  alerts (EVE JSON lines): %s\n", d->eve);
     fprintf(o, "  alerts, one line each:   %s/alerts.txt  (breachwatch alerts --eve %s)\n", d->out,
             d->eve);
-#ifdef DEMO_HAVE_RESPONDER
     fprintf(o, "  incidents:               %s/incidents.txt, %s/incidents/<ID>.txt\n", d->out,
             d->out);
-#endif
-#ifdef DEMO_HAVE_NOTICE
     fprintf(o, "  notice drafts:           %s/notices/ (%d drafts)\n", d->out, d->notices);
-#endif
     fprintf(o, "  summary:                 %s/summary.txt, %s/summary.json\n", d->out, d->out);
     fprintf(o, "  commands and their stderr: %s\n", d->log);
     if (d->keep_redis && d->redis_pid > 0)
@@ -638,11 +606,7 @@ static void write_summary_json(struct demo *d, const char *path)
     bw_json_str(&j, "out", d->out);
     bw_json_str(&j, "eve", d->eve);
     bw_json_obj_begin(&j, "stages");
-#ifdef DEMO_HAVE_DETECT
     bw_json_bool(&j, "detect", true);
-#else
-    bw_json_bool(&j, "detect", false);
-#endif
     bw_json_bool(&j, "redis", d->redis_url[0] != '\0' && d->alerts_in_redis);
     bw_json_bool(&j, "logs", d->have_logs);
     bw_json_bool(&j, "responder", d->ran_responder);
