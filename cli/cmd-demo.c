@@ -7,8 +7,7 @@
  *
  * The stages are the real commands, run as child processes of this binary
  * (posix_spawn of /proc/self/exe with an argv array, never a shell), so the
- * demo exercises exactly what an operator runs. A stage whose code is not in
- * the tree yet is skipped and said so (__has_include on its header). */
+ * demo exercises exactly what an operator runs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
