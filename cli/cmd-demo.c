@@ -59,7 +59,7 @@ struct demo_incident {
 
 struct demo {
     char self[PATH_MAX], data[PATH_MAX], out[PATH_MAX], state[PATH_MAX];
-    char config[PATH_MAX], rules[PATH_MAX], eve[PATH_MAX], log[PATH_MAX];
+    char config[PATH_MAX], playbooks[PATH_MAX], rules[PATH_MAX], eve[PATH_MAX], log[PATH_MAX];
     char sock[PATH_MAX], redis_url[PATH_MAX + 16], netns[64];
     pid_t redis_pid;
     int keep_redis, force_dry_run, contained_in_ns, ran_responder;
@@ -115,9 +115,9 @@ static int demo_spawn(struct demo *d, char *const argv[], const char *out_path, 
     posix_spawn_file_actions_init(&fa);
     if (out_path != NULL)
         posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path,
-                                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, d->log,
-                                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                                         O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, d->log, O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     FILE *lf = fopen(d->log, "a");
     if (lf != NULL) {
@@ -450,6 +450,10 @@ static void stage_responder(struct demo *d)
     argv[n++] = "responder";
     argv[n++] = "-c";
     argv[n++] = d->config;
+    /* The demo's playbooks enforce (inside the demo's own namespace); the
+     * shipped config/responder.yaml is deliberately more cautious. */
+    argv[n++] = "-p";
+    argv[n++] = d->playbooks;
     argv[n++] = "--redis";
     argv[n++] = d->redis_url;
     argv[n++] = "--once";
@@ -747,6 +751,7 @@ int cmd_demo(int argc, char **argv)
         path_join(d.eve, sizeof(d.eve), d.out, "eve.json") ||
         path_join(d.log, sizeof(d.log), d.out, "demo.log") ||
         path_join(d.config, sizeof(d.config), d.data, "config/breachwatch.yaml") ||
+        path_join(d.playbooks, sizeof(d.playbooks), d.data, "config/demo/responder.yaml") ||
         path_join(d.rules, sizeof(d.rules), d.data, "rules/default") ||
         path_join(d.sock, sizeof(d.sock), d.state, "redis.sock")) {
         fprintf(stderr, "breachwatch demo: path too long\n");

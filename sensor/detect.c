@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "common/log.h"
@@ -382,7 +383,10 @@ struct detect_engine *detect_new(const struct detect_config *cfg, struct rule_se
         slots <<= 1;
     e->ht = calloc(slots, sizeof(*e->ht));
     e->ht_mask = slots - 1;
-    e->boot = bw_now_us() / BW_USEC;
+    /* Alert ids must stay unique across restarts and across sensors started in
+     * the same second on one host (the demo starts one per capture): start
+     * time in microseconds and the process id. */
+    e->boot = bw_now_us() ^ ((int64_t)getpid() << 44);
     e->hash_key = (uint64_t)bw_now_us() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)e;
     if (e->ht == NULL || install_rules(e, rules) != 0) {
         bw_err_set(err, "out of memory");
