@@ -85,6 +85,37 @@ static int path_join(char *out, size_t outlen, const char *a, const char *b)
     return 0;
 }
 
+/* The demo's own configuration, under OUT/state: everything the run learns or
+ * keeps (baselines, spool, evidence, containment memory, the PII key, the
+ * responder's journal) stays in OUT, so each demo starts from nothing and
+ * leaves the source tree untouched. The bundled files are named absolutely. */
+static int demo_write_config(struct demo *d)
+{
+    char path[PATH_MAX];
+    if (path_join(path, sizeof(path), d->state, "breachwatch.yaml") != 0)
+        return -1;
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f,
+            "# Written by `breachwatch demo`.\n"
+            "state_dir: \"%s\"\n"
+            "responder: \"%s\"\n"
+            "inventory: \"%s/config/inventory.yaml\"\n"
+            "geoip:\n  country_db: \"%s/config/geoip/breachwatch-geo.mmdb\"\n"
+            "organisation:\n"
+            "  name: Example Shop (demo)\n"
+            "  data_classes: \"%s/config/data-classes.yaml\"\n"
+            "  inventory: \"%s/config/inventory.yaml\"\n"
+            "  auto_notice: {max_severity: 2, dir: \"%s/notices-auto\"}\n",
+            d->state, d->playbooks, d->data, d->data, d->data, d->data, d->out);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return -1;
+    snprintf(d->config, sizeof(d->config), "%s", path);
+    return 0;
+}
+
 static int exists(const char *path)
 {
     struct stat st;
@@ -779,6 +810,10 @@ int cmd_demo(int argc, char **argv)
     }
     mkdir(d.state, 0700);
     signal(SIGPIPE, SIG_IGN);
+    if (demo_write_config(&d) != 0) {
+        fprintf(stderr, "breachwatch demo: cannot write %s\n", d.config);
+        return 1;
+    }
 
     printf("Breachwatch demo: bundled captures and logs from %s\n", d.data);
     printf("output: %s\n\n", d.out);

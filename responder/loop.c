@@ -18,6 +18,8 @@
 #include "common/timeutil.h"
 #include "responder/contain.h"
 #include "responder/forensics.h"
+#include "responder/impact.h"
+#include "responder/notice.h"
 #include "responder/redact.h"
 
 #define CACHE_MAX   128
@@ -64,6 +66,7 @@ struct responder {
     struct bw_redis *r;
     struct forensics *fx;
     struct containment *ct;
+    struct impact_inputs *notice_in; /* organisation, data classes, inventory; owned */
     struct responder_stats *st;
     char stream[160];
     char actor_name[192]; /* "responder:<consumer>" */
@@ -724,6 +727,58 @@ out:
 
 /* ---- one alert ---- */
 
+/* Drafts the breach notices once per incident and severity level when the
+ * incident reaches organisation.auto_notice.max_severity, and records each
+ * draft (path, SHA-256) in the timeline. The drafts are built from what Redis
+ * holds, so they wait while the journal is not yet written through; a failed
+ * draft is logged and retried with the next alert, never blocking the ack. */
+static int draft_notices(struct responder *R, struct cache_entry *c)
+{
+    struct incident *in = &c->inc;
+    const struct impact_inputs *ni = R->notice_in;
+    if (ni == NULL || ni->notice_max_severity == 0 || in->severity > ni->notice_max_severity ||
+        !forensics_synced(R->fx))
+        return 0;
+    char marker[160];
+    snprintf(marker, sizeof(marker), "notices:%s:sev%d", in->id, in->severity);
+    if (entry_seen(R, c, marker))
+        return 0;
+    struct incident_view *v = calloc(1, sizeof(*v));
+    struct notice_draft *d = calloc(NOTICE_MAX_DRAFTS, sizeof(*d));
+    struct bw_err err;
+    int n = 0, rc = 0;
+    bw_err_clear(&err);
+    if (v == NULL || d == NULL ||
+        incident_view_from_redis(v, R->r, R->cfg->prefix, in->id, &err) == -1 ||
+        notice_draft_all(v, ni, NULL, d, NOTICE_MAX_DRAFTS, &n, &err) != 0) {
+        bw_warn("incident %s: notice drafts not written: %s", in->id,
+                err.msg[0] ? err.msg : "out of memory");
+        goto out;
+    }
+    struct bw_buf b;
+    bw_buf_init(&b);
+    for (int i = 0; i < n && rc == 0; i++) {
+        char eid[200];
+        snprintf(eid, sizeof(eid), "notice:%s:sev%d:%s.%s.%s", in->id, in->severity, d[i].regime,
+                 d[i].lang, d[i].format);
+        bw_buf_reset(&b);
+        notice_draft_json(&d[i], &b);
+        if (!entry_seen(R, c, eid))
+            rc = add_entry(R, c, eid, "notice", in->last_us, b.data);
+    }
+    bw_buf_reset(&b);
+    bw_buf_printf(&b, "{\"drafts\":%d,\"severity\":%d}", n, in->severity);
+    if (rc == 0)
+        rc = add_entry(R, c, marker, "note", in->last_us, b.data);
+    bw_buf_fini(&b);
+    if (rc == 0)
+        rc = commit(R);
+out:
+    free(v);
+    free(d);
+    return rc;
+}
+
 static int handle_alert(struct responder *R, const char *sid, const char *eve, size_t len)
 {
     struct alert_in a;
@@ -836,6 +891,8 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
     if (commit(R) != 0)
         goto out;
     if (run_playbook(R, c, a.ts_us) != 0)
+        goto out;
+    if (draft_notices(R, c) != 0)
         goto out;
     if (forensics_ack(R->fx, sid) != 0 || commit(R) != 0)
         goto out;
@@ -1008,6 +1065,14 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
         if (R->ct == NULL)
             goto out;
     }
+    if (cfg->conf != NULL) {
+        R->notice_in = calloc(1, sizeof(*R->notice_in));
+        if (R->notice_in == NULL || impact_inputs_load(R->notice_in, cfg->conf, err) != 0) {
+            free(R->notice_in);
+            R->notice_in = NULL;
+            goto out;
+        }
+    }
     stop_flag = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -1084,6 +1149,9 @@ out:
     if (R != NULL) {
         containment_free(R->ct);
         forensics_free(R->fx);
+        if (R->notice_in != NULL)
+            impact_inputs_fini(R->notice_in);
+        free(R->notice_in);
         for (int i = 0; i < CACHE_MAX; i++)
             if (R->cache[i].used) {
                 incident_clear(&R->cache[i].inc);
