@@ -67,9 +67,12 @@ CT_PIDS+=($!)
 sleep 1.5 # capture handle open, consumer group created
 
 ct_fetch $CT_CLI || fail "client cannot fetch"
-# The attacker pulls every customer record, several times.
-for _ in 1 2 3; do ct_fetch $CT_ATT || fail "attacker blocked before the pull was done"; done
+# The attacker pulls every customer record, then tries again: the block may
+# land after the first pull already (the responder is that fast), so only the
+# first pull must succeed.
+ct_fetch $CT_ATT || fail "the attacker's first pull failed"
 grep -q customer2000@example.com "$CT_TMP/fetch.$CT_ATT" || fail "API content"
+for _ in 1 2; do ct_fetch $CT_ATT || break; done
 
 # Alert raised and the block applied within 10 s.
 blocked=0
@@ -100,7 +103,8 @@ ev=$(rcli HGETALL "bw:incident:{$inc}:evidence" | sed -n 2p)
 [ -n "$ev" ] || fail "no evidence recorded"
 path=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["path"])' "$ev")
 sha=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sha256"])' "$ev")
-tcpdump -r "$path" -n 2>/dev/null | grep -q "$CT_ATT_IP" || fail "evidence pcap unreadable or without the attacker"
+tcpdump -r "$path" -n > "$CT_TMP/ev.txt" 2>&1 || fail "evidence pcap $path unreadable: $(head -3 "$CT_TMP/ev.txt")"
+grep -q "$CT_ATT_IP" "$CT_TMP/ev.txt" || fail "evidence pcap $path without the attacker: $(head -3 "$CT_TMP/ev.txt")"
 [ "$(sha256sum "$path" | cut -d' ' -f1)" = "$sha" ] || fail "evidence hash mismatch"
 
 # Release restores access.

@@ -15,6 +15,18 @@ ct_cleanup() {
   local p
   for p in "${CT_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -f "$CT_TMP/nginx.pid" ] && kill -QUIT "$(cat "$CT_TMP/nginx.pid")" 2>/dev/null
+  # A process that ignores SIGTERM for 5 s is a bug worth a line, not a hang.
+  local i alive
+  for i in $(seq 50); do
+    alive=""
+    for p in "${CT_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+    [ -z "$alive" ] && break
+    sleep 0.1
+  done
+  if [ -n "$alive" ]; then
+    echo "cleanup: still running 5 s after SIGTERM:$alive ($(ps -o comm= -p ${alive// /,} | tr '\n' ' '))" >&2
+    for p in $alive; do kill -KILL "$p" 2>/dev/null || true; done
+  fi
   wait 2>/dev/null || true
   for n in $CT_ATT $CT_CLI $CT_SRV; do
     for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
