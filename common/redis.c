@@ -13,11 +13,11 @@
 #include "common/num.h"
 #include "common/timeutil.h"
 
-#define REDIS_MAX_NODES 64
+#define REDIS_MAX_NODES     64
 #define REDIS_MAX_REDIRECTS 8
-#define BACKOFF_MIN_US 100000
-#define BACKOFF_MAX_US 5000000
-#define MAP_REFRESH_MIN_US 50000 /* CLUSTER SLOTS at most this often */
+#define BACKOFF_MIN_US      100000
+#define BACKOFF_MAX_US      5000000
+#define MAP_REFRESH_MIN_US  50000 /* CLUSTER SLOTS at most this often */
 
 /* One server: the only one, or one cluster master. */
 struct redis_node {
@@ -37,9 +37,9 @@ struct bw_redis {
     int16_t *slots; /* BW_REDIS_SLOTS entries: node index, -1 unknown */
     int map_stale;  /* refresh CLUSTER SLOTS before the next routed command */
     int64_t map_next_us;
-    int pin;        /* node pinned by WATCH or a transaction; -1 none */
-    int in_multi;   /* MULTI seen, EXEC/DISCARD not yet */
-    int multi_sent; /* MULTI actually sent to nodes[pin] */
+    int pin;          /* node pinned by WATCH or a transaction; -1 none */
+    int in_multi;     /* MULTI seen, EXEC/DISCARD not yet */
+    int multi_sent;   /* MULTI actually sent to nodes[pin] */
     int multi_queued; /* commands queued after it */
     int watched;      /* pin set by WATCH */
     struct bw_redis_cluster_stats cst;
@@ -127,8 +127,7 @@ int bw_redis_url_parse(const char *url, struct bw_redis_url *out, struct bw_err 
     }
     const char *query = strchr(p, '?');
     if (query != NULL) {
-        if (strncmp(query, "?replicas=", 10) != 0 ||
-            bw_parse_u64(query + 10, 1, 16, &v, &why) != 0)
+        if (strncmp(query, "?replicas=", 10) != 0 || bw_parse_u64(query + 10, 1, 16, &v, &why) != 0)
             return bw_err_set(err, "%s: bad query (use ?replicas=N)", url);
         out->replicas = (int)v;
     }
@@ -220,11 +219,11 @@ static int command_key_index(int argc, const char **argv, const size_t *lens)
     const char *c = argv[0];
     size_t n = lens[0];
     static const char *const keyless[] = {
-        "PING",   "INFO",     "MULTI",  "EXEC",     "DISCARD",  "UNWATCH", "CLUSTER",
-        "ASKING", "AUTH",     "SELECT", "SCRIPT",   "FLUSHALL", "FLUSHDB", "DBSIZE",
-        "TIME",   "CONFIG",   "CLIENT", "COMMAND",  "ECHO",     "WAIT",    "READONLY",
-        "ROLE",   "HELLO",    "KEYS",   "SCAN",     "RANDOMKEY", "PUBLISH", "DEBUG",
-        "SAVE",   "BGSAVE",   "LASTSAVE", "FUNCTION", NULL};
+        "PING",   "INFO",   "MULTI",    "EXEC",     "DISCARD",   "UNWATCH", "CLUSTER",
+        "ASKING", "AUTH",   "SELECT",   "SCRIPT",   "FLUSHALL",  "FLUSHDB", "DBSIZE",
+        "TIME",   "CONFIG", "CLIENT",   "COMMAND",  "ECHO",      "WAIT",    "READONLY",
+        "ROLE",   "HELLO",  "KEYS",     "SCAN",     "RANDOMKEY", "PUBLISH", "DEBUG",
+        "SAVE",   "BGSAVE", "LASTSAVE", "FUNCTION", NULL};
     for (int i = 0; keyless[i] != NULL; i++)
         if (name_is(c, n, keyless[i]))
             return -1;
@@ -249,13 +248,13 @@ static int command_key_index(int argc, const char **argv, const size_t *lens)
 static int command_reads_only(const char *c, size_t n)
 {
     static const char *const ro[] = {
-        "GET",    "MGET",     "HGET",   "HMGET",   "HGETALL", "HEXISTS", "HLEN",   "HKEYS",
-        "HVALS",  "EXISTS",   "TTL",    "PTTL",    "TYPE",    "STRLEN",  "XRANGE", "XREVRANGE",
-        "XLEN",   "XINFO",    "XPENDING", "ZRANGE", "ZSCORE", "ZCARD",   "ZRANGEBYSCORE",
-        "ZREVRANGE", "SMEMBERS", "SISMEMBER", "SCARD", "LRANGE", "LLEN", "PING", "INFO",
-        "CLUSTER", "SCAN",    "KEYS",   "WATCH",   "UNWATCH", "MULTI",   "DISCARD", "DBSIZE",
-        "TIME",   "ECHO",     "WAIT",   "ROLE",    "COMMAND", "CONFIG",  "CLIENT", "READONLY",
-        NULL};
+        "GET",     "MGET",          "HGET",      "HMGET",    "HGETALL",   "HEXISTS", "HLEN",
+        "HKEYS",   "HVALS",         "EXISTS",    "TTL",      "PTTL",      "TYPE",    "STRLEN",
+        "XRANGE",  "XREVRANGE",     "XLEN",      "XINFO",    "XPENDING",  "ZRANGE",  "ZSCORE",
+        "ZCARD",   "ZRANGEBYSCORE", "ZREVRANGE", "SMEMBERS", "SISMEMBER", "SCARD",   "LRANGE",
+        "LLEN",    "PING",          "INFO",      "CLUSTER",  "SCAN",      "KEYS",    "WATCH",
+        "UNWATCH", "MULTI",         "DISCARD",   "DBSIZE",   "TIME",      "ECHO",    "WAIT",
+        "ROLE",    "COMMAND",       "CONFIG",    "CLIENT",   "READONLY",  NULL};
     for (int i = 0; ro[i] != NULL; i++)
         if (name_is(c, n, ro[i]))
             return 1;
@@ -456,8 +455,7 @@ static int map_from_node(struct bw_redis *r, int i)
             e->element[2]->type != REDIS_REPLY_ARRAY || e->element[2]->elements < 2)
             continue;
         const redisReply *m = e->element[2];
-        if (m->element[0]->type != REDIS_REPLY_STRING ||
-            m->element[1]->type != REDIS_REPLY_INTEGER)
+        if (m->element[0]->type != REDIS_REPLY_STRING || m->element[1]->type != REDIS_REPLY_INTEGER)
             continue;
         long long lo = e->element[0]->integer, hi = e->element[1]->integer;
         /* An empty or unknown address means "the node you asked". */
@@ -569,7 +567,8 @@ static redisReply *node_send(struct bw_redis *r, int i, int asking, int argc, co
          * this a master killed right after replying can lose the write. */
         char nb[16], tb[16];
         snprintf(nb, sizeof(nb), "%d", r->url.replicas);
-        snprintf(tb, sizeof(tb), "%d", r->timeout_ms);
+        snprintf(tb, sizeof(tb), "%d",
+                 r->timeout_ms / 2); /* answered before the socket times out */
         void *w = NULL;
         if (redisAppendCommandArgv(ctx, argc, argv, lens) != REDIS_OK ||
             redisAppendCommand(ctx, "WAIT %s %s", nb, tb) != REDIS_OK ||
@@ -634,15 +633,15 @@ static redisReply *cluster_cmd(struct bw_redis *r, int key_index, int argc, cons
     int is_exec = name_is(c, cn, "EXEC"), is_discard = name_is(c, cn, "DISCARD");
     if (is_exec || is_discard) {
         if (!r->in_multi)
-            return local_reply(REDIS_REPLY_ERROR, is_exec ? "ERR EXEC without MULTI"
-                                                          : "ERR DISCARD without MULTI");
+            return local_reply(REDIS_REPLY_ERROR,
+                               is_exec ? "ERR EXEC without MULTI" : "ERR DISCARD without MULTI");
         int sent = r->multi_sent, pin = r->pin;
         r->in_multi = r->multi_sent = r->multi_queued = r->watched = 0;
         r->pin = -1;
         if (!sent) { /* nothing queued: nothing to run, WATCH (if any) ends */
             if (pin >= 0 && r->nodes[pin].ctx != NULL)
-                bw_redis_reply_free(node_send(r, pin, 0, 1, (const char *[]){"UNWATCH"},
-                                              (const size_t[]){7}));
+                bw_redis_reply_free(
+                    node_send(r, pin, 0, 1, (const char *[]){"UNWATCH"}, (const size_t[]){7}));
             return is_exec ? local_reply(REDIS_REPLY_ARRAY, NULL)
                            : local_reply(REDIS_REPLY_STATUS, "OK");
         }
@@ -745,8 +744,8 @@ static redisReply *cluster_cmd(struct bw_redis *r, int key_index, int argc, cons
              * then aborts) and the caller retries the whole transaction. */
             if (r->multi_queued > 0 || r->watched)
                 return rep;
-            bw_redis_reply_free(node_send(r, r->pin, 0, 1, (const char *[]){"DISCARD"},
-                                          (const size_t[]){7}));
+            bw_redis_reply_free(
+                node_send(r, r->pin, 0, 1, (const char *[]){"DISCARD"}, (const size_t[]){7}));
             r->multi_sent = 0;
             r->pin = -1;
         }
@@ -755,8 +754,8 @@ static redisReply *cluster_cmd(struct bw_redis *r, int key_index, int argc, cons
     return last; /* the last redirection or retry error, for the caller to see */
 }
 
-struct redisReply *bw_redis_cmd_key(struct bw_redis *r, int key_index, int argc,
-                                    const char **argv, const size_t *lens)
+struct redisReply *bw_redis_cmd_key(struct bw_redis *r, int key_index, int argc, const char **argv,
+                                    const size_t *lens)
 {
     if (argc < 1)
         return NULL;

@@ -20,7 +20,7 @@
 struct redisReply; /* <hiredis/hiredis.h>: include it to read replies */
 
 #define BW_REDIS_MAX_SEEDS 8
-#define BW_REDIS_SLOTS 16384
+#define BW_REDIS_SLOTS     16384
 
 struct bw_redis_seed {
     char host[256];
@@ -36,7 +36,7 @@ struct bw_redis_url {
     int db;
     int cluster;  /* redis+cluster://: route by key slot (db must be 0) */
     int replicas; /* ?replicas=N: writes wait (WAIT) until N replicas have them */
-    int nseeds;  /* cluster: startup nodes; seeds[0] is host:port */
+    int nseeds;   /* cluster: startup nodes; seeds[0] is host:port */
     struct bw_redis_seed seeds[BW_REDIS_MAX_SEEDS];
 };
 
@@ -70,8 +70,8 @@ struct redisReply *bw_redis_cmd(struct bw_redis *r, int argc, const char **argv,
  * connection to its key's node until EXEC, DISCARD or UNWATCH, and MULTI is
  * sent (to the node of the first queued command's key, or the pinned node)
  * only when that command is; MULTI then replies +OK without a round trip. */
-struct redisReply *bw_redis_cmd_key(struct bw_redis *r, int key_index, int argc,
-                                    const char **argv, const size_t *lens);
+struct redisReply *bw_redis_cmd_key(struct bw_redis *r, int key_index, int argc, const char **argv,
+                                    const size_t *lens);
 /* Convenience for NUL-terminated arguments. */
 struct redisReply *bw_redis_cmdv(struct bw_redis *r, int argc, const char **argv);
 void bw_redis_reply_free(struct redisReply *reply);
@@ -86,7 +86,7 @@ uint16_t bw_redis_crc16(const char *buf, size_t len);
 struct bw_redis_cluster_stats {
     uint64_t moved, ask, tryagain, clusterdown, map_refreshes, node_failures;
     uint64_t unreplicated; /* writes that reached fewer than ?replicas=N replicas */
-    int nodes; /* master nodes in the current slot map */
+    int nodes;             /* master nodes in the current slot map */
 };
 void bw_redis_cluster_stats(const struct bw_redis *r, struct bw_redis_cluster_stats *out);
 
