@@ -251,7 +251,7 @@ struct worker_pool *worker_pool_new(int n, const struct worker_config *cfg, stru
         pw->w = worker_new(cfg, eve, err);
         if (pw->w == NULL)
             goto fail;
-        if (p->threaded && ring_init(&pw->ring, ring_bytes) != 0) {
+        if (p->threaded && i > 0 && ring_init(&pw->ring, ring_bytes) != 0) {
             bw_err_set(err, "workers: cannot allocate a %llu-byte ring",
                        (unsigned long long)ring_bytes);
             goto fail;
@@ -263,7 +263,7 @@ struct worker_pool *worker_pool_new(int n, const struct worker_config *cfg, stru
     if (decoder_init(&p->dec, &cfg->decode, err) != 0)
         goto fail;
     p->dec_ok = 1;
-    for (int i = 0; i < n; i++) {
+    for (int i = 1; i < n; i++) { /* worker 0 runs in the capture thread */
         if (pthread_create(&p->pw[i].thread, NULL, worker_main, &p->pw[i]) != 0) {
             bw_err_set(err, "workers: cannot start thread %d", i);
             goto fail;
@@ -367,6 +367,18 @@ void worker_pool_packet(struct worker_pool *p, int dlt, const uint8_t *data, uin
     }
     struct pool_worker *pw = &p->pw[shard(p, dlt, data, caplen, wirelen, ts_us)];
     int64_t t = clamp_ts(ts_us);
+    if (pw == &p->pw[0]) {
+        /* Worker 0 runs here, in the capture thread: no copy, no ring. */
+        if (p->lossless && p->max_ts_us > pw->w->last_ts_us) {
+            pw->w->last_ts_us = p->max_ts_us;
+            worker_tick(pw->w, p->max_ts_us);
+        }
+        worker_packet(pw->w, dlt, data, caplen, wirelen, ts_us);
+        pw->ring.pushed++;
+        if (t > p->max_ts_us)
+            p->max_ts_us = t;
+        goto ticks;
+    }
     if (p->lossless) {
         /* Offline: before its next packet, a worker hears the newest time
          * any packet had, so that the flows it holds end (time out) exactly
@@ -385,6 +397,7 @@ void worker_pool_packet(struct worker_pool *p, int dlt, const uint8_t *data, uin
         pw->ring.drops++;
     else
         pw->ring.pushed++;
+ticks:
     /* The shard decoder's fragment trackers expire on packet time. */
     if (ts_us - p->last_tick_us >= 1000000) {
         decode_tick(&p->dec, ts_us);
@@ -399,7 +412,8 @@ void worker_pool_tick(struct worker_pool *p, int64_t now_us)
             worker_tick(p->pw[i].w, now_us);
         return;
     }
-    for (int i = 0; i < p->n; i++)
+    worker_tick(p->pw[0].w, now_us);
+    for (int i = 1; i < p->n; i++)
         ring_push(&p->pw[i].ring, 0, REC_TICK, 0, NULL, 0, 0, now_us); /* full: next time */
 }
 
@@ -456,7 +470,7 @@ void worker_pool_write_stats(struct worker_pool *p, const struct capture_stats *
     memset(&sum, 0, sizeof(sum));
     for (int i = 0; i < p->n; i++) {
         struct pool_worker *pw = &p->pw[i];
-        if (p->threaded) {
+        if (p->threaded && i > 0) {
             pthread_mutex_lock(&pw->snap_lock);
             per[i] = pw->snap;
             pthread_mutex_unlock(&pw->snap_lock);
