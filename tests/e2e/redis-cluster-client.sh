@@ -39,6 +39,7 @@ echo "failover: bw:alerts now on $newm"
 # The promoted master has no replica until the old one comes back: writes
 # wait (?replicas=1) and are not acknowledged before that.
 cluster_restart "$victim"
+cluster_wait_replica "$victim"
 wait "${pids[@]}"
 pids=()
 cat "$W/prod-a.log" "$W/prod-b.log"

@@ -7,6 +7,7 @@
 #   cluster_kill9 PORT           SIGKILL one node
 #   cluster_wait_failover PORT   waits until PORT's slots have a live master
 #   cluster_restart PORT         starts a killed node again (rejoins as replica)
+#   cluster_wait_replica PORT    waits until PORT is an in-sync replica
 # Needs redis-server and redis-cli (>= 5: --cluster create).
 CL_DIR= CL_BASE=
 cluster_cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}"; }
@@ -101,5 +102,14 @@ cluster_wait_failover() {
     sleep 0.1
   done
   echo "no failover for $dead" >&2
+  return 1
+}
+# Waits until node PORT replicates its master (master_link_status:up).
+cluster_wait_replica() {
+  for _ in $(seq 300); do
+    cluster_cli "$1" info replication 2>/dev/null | grep -q 'master_link_status:up' && return 0
+    sleep 0.1
+  done
+  echo "$1 did not become an in-sync replica" >&2
   return 1
 }

@@ -6,6 +6,7 @@
  *                                    retried until acknowledged; prints the
  *                                    acknowledged ids ("TAG-i") on stdout
  *   bwt-redis-cluster ids URL        prints the id field of every entry
+ *   bwt-redis-cluster field URL F    prints field F of every entry of bw:alerts
  * Exits 0 when every check held, 1 with a message otherwise. */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -275,7 +276,8 @@ static int produce(const char *url, long n, const char *tag)
     return 0;
 }
 
-static int ids(const char *url)
+/* Prints one line per entry of bw:alerts: the value of field `field`. */
+static int ids(const char *url, const char *field)
 {
     struct bw_redis_url u;
     struct bw_err err;
@@ -296,7 +298,7 @@ static int ids(const char *url)
         for (size_t i = 0; i < n; i++) {
             redisReply *e = rep->element[i], *f = e->element[1];
             for (size_t k = 0; k + 1 < f->elements; k += 2)
-                if (strcmp(f->element[k]->str, "id") == 0)
+                if (strcmp(f->element[k]->str, field) == 0)
                     printf("%s\n", f->element[k + 1]->str);
             if (i + 1 == n)
                 snprintf(start, sizeof(start), "(%s", e->element[0]->str);
@@ -316,7 +318,9 @@ int main(int argc, char **argv)
     if (argc == 5 && strcmp(argv[1], "produce") == 0)
         return produce(argv[2], strtol(argv[3], NULL, 10), argv[4]);
     if (argc == 3 && strcmp(argv[1], "ids") == 0)
-        return ids(argv[2]);
+        return ids(argv[2], "id");
+    if (argc == 4 && strcmp(argv[1], "field") == 0)
+        return ids(argv[2], argv[3]);
     fprintf(stderr, "usage: bwt-redis-cluster check|produce|ids URL ...\n");
     return 2;
 }
