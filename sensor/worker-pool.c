@@ -125,8 +125,8 @@ static void ring_commit(struct pkt_ring *r, uint32_t len)
 }
 
 /* Pushes a record; lossless waits for room, else a full ring returns -1. */
-static int ring_push(struct pkt_ring *r, int lossless, enum rec_type type, int dlt, const uint8_t *data,
-                     uint32_t caplen, uint32_t wirelen, int64_t ts_us)
+static int ring_push(struct pkt_ring *r, int lossless, enum rec_type type, int dlt,
+                     const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts_us)
 {
     uint32_t need =
         (uint32_t)((sizeof(struct rec) + caplen + REC_ALIGN - 1) / REC_ALIGN * REC_ALIGN);
