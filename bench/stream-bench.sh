@@ -17,7 +17,7 @@ W=$(mktemp -d /tmp/bw-scale-sbench.XXXXXX)
 SPID=
 cleanup() {
   [ -n "$SPID" ] && kill "$SPID" 2>/dev/null
-  cluster_stop "$W"
+  cluster_stop "$W/cluster"
   rm -rf "$W"
 }
 trap cleanup EXIT
