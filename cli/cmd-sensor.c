@@ -9,6 +9,7 @@
 #include "cli/cmd.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/num.h"
 #include "common/timeutil.h"
 #include "sensor/capture.h"
 #include "sensor/detect-run.h"
@@ -16,6 +17,7 @@
 #include "sensor/output-eve-access.h"
 #include "sensor/output-eve.h"
 #include "sensor/ring.h"
+#include "sensor/worker-pool.h"
 #include "sensor/worker.h"
 
 #define SENSOR_MAX_INPUTS 64
@@ -46,7 +48,7 @@ static void on_hup(int sig)
 }
 
 struct sensor_run {
-    struct worker *w;
+    struct worker_pool *w;
     struct capture *cap;
     uint64_t stats_interval_us;
     int64_t next_stats_us;
@@ -56,14 +58,16 @@ static void run_packet(void *ctx, int dlt, const uint8_t *data, uint32_t caplen,
                        int64_t ts_us)
 {
     struct sensor_run *r = ctx;
-    worker_packet(r->w, dlt, data, caplen, wirelen, ts_us);
+    worker_pool_packet(r->w, dlt, data, caplen, wirelen, ts_us);
 }
 
 static void run_tick(void *ctx, int64_t now_us)
 {
     struct sensor_run *r = ctx;
-    worker_tick(r->w, now_us);
+    worker_pool_tick(r->w, now_us);
+    worker_pool_lock(r->w); /* worker threads feed the engine too */
     detect_run_tick(&sensor_detect, now_us);
+    worker_pool_unlock(r->w);
     if (r->stats_interval_us == 0)
         return;
     if (r->next_stats_us == 0)
@@ -71,17 +75,29 @@ static void run_tick(void *ctx, int64_t now_us)
     if (now_us >= r->next_stats_us) {
         struct capture_stats cs;
         capture_get_stats(r->cap, &cs);
-        worker_write_stats(r->w, &cs, now_us);
-        eve_flush(r->w->eve);
+        worker_pool_write_stats(r->w, &cs, now_us);
+        eve_flush(sensor_eve);
         r->next_stats_us = now_us + (int64_t)r->stats_interval_us;
     }
+}
+
+/* The evidence hook runs on the thread of the worker whose access event
+ * raised the alert: that worker's ring pool holds the flow's packets. */
+static void pool_evidence(void *ctx, struct bw_alert *a, const struct bw_access *ev)
+{
+    struct ring_evidence_ctx c = *(const struct ring_evidence_ctx *)ctx;
+    struct worker *cw = worker_pool_current();
+    if (cw != NULL)
+        c.ring = cw->ring;
+    ring_alert_evidence(&c, a, ev);
 }
 
 static void usage(void)
 {
     fprintf(stderr, "usage: breachwatch sensor [-c CONFIG] [-r PCAP]... [-i IFACE]...\n"
                     "         [--log FORMAT:PATH]... [--eve FILE|-] [--redis URL|none]\n"
-                    "         [--rules DIR] [--filter BPF] [--user NAME]\n");
+                    "         [--rules DIR] [--filter BPF] [--user NAME] [--workers N]\n"
+                    "         [--sensor-id ID]\n");
 }
 
 /* outputs.eve (path) and outputs.stats_interval; the rest of `outputs` belongs
@@ -111,7 +127,16 @@ static int load_outputs(const struct bw_config *conf, char *eve, size_t evelen, 
 
 int cmd_sensor(int argc, char **argv)
 {
-    enum { OPT_LOG = 256, OPT_EVE, OPT_REDIS, OPT_RULES, OPT_FILTER, OPT_USER };
+    enum {
+        OPT_LOG = 256,
+        OPT_EVE,
+        OPT_REDIS,
+        OPT_RULES,
+        OPT_FILTER,
+        OPT_USER,
+        OPT_WORKERS,
+        OPT_SENSOR_ID
+    };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"read", required_argument, NULL, 'r'},
@@ -122,11 +147,13 @@ int cmd_sensor(int argc, char **argv)
         {"rules", required_argument, NULL, OPT_RULES},
         {"filter", required_argument, NULL, OPT_FILTER},
         {"user", required_argument, NULL, OPT_USER},
+        {"workers", required_argument, NULL, OPT_WORKERS},
+        {"sensor-id", required_argument, NULL, OPT_SENSOR_ID},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_file = NULL, *eve_opt = NULL, *filter = NULL, *user = NULL;
-    const char *rules_dir = NULL, *redis_opt = NULL;
+    const char *rules_dir = NULL, *redis_opt = NULL, *workers_opt = NULL, *sensor_id = NULL;
     const char *files[SENSOR_MAX_INPUTS], *ifaces[SENSOR_MAX_INPUTS], *logspecs[SENSOR_MAX_INPUTS];
     int nfiles = 0, nifaces = 0, nlogs = 0, c;
     optind = 1;
@@ -168,6 +195,12 @@ int cmd_sensor(int argc, char **argv)
         case OPT_USER:
             user = optarg;
             break;
+        case OPT_WORKERS:
+            workers_opt = optarg;
+            break;
+        case OPT_SENSOR_ID:
+            sensor_id = optarg;
+            break;
         case 'h':
             usage();
             return 0;
@@ -205,7 +238,7 @@ int cmd_sensor(int argc, char **argv)
     struct worker_config wcfg;
     struct capture *cap = NULL;
     struct eve_out *eve = NULL;
-    struct worker *w = NULL;
+    struct worker_pool *w = NULL;
     char eve_path[512] = "-";
     uint64_t stats_interval = 30ull * BW_USEC;
 
@@ -231,6 +264,22 @@ int cmd_sensor(int argc, char **argv)
     }
     if (eve_opt != NULL)
         snprintf(eve_path, sizeof(eve_path), "%s", eve_opt);
+    if (workers_opt != NULL) {
+        uint64_t v;
+        const char *why;
+        if (bw_parse_u64(workers_opt, 1, CAPTURE_MAX_WORKERS, &v, &why) != 0) {
+            bw_err_set(&err, "--workers %s: %s", workers_opt, why);
+            goto fail;
+        }
+        ccfg.workers = (int)v;
+    }
+    if (sensor_id != NULL) {
+        if (strlen(sensor_id) >= sizeof(conf.sensor_id)) {
+            bw_err_set(&err, "--sensor-id: too long");
+            goto fail;
+        }
+        snprintf(conf.sensor_id, sizeof(conf.sensor_id), "%s", sensor_id);
+    }
 
     cap = capture_new(&ccfg);
     if (cap == NULL) {
@@ -257,17 +306,17 @@ int cmd_sensor(int argc, char **argv)
     /* Every handle and output is open: give up root now. */
     if (capture_drop_privileges(ccfg.user, &err) != 0)
         goto fail;
-    w = worker_new(&wcfg, eve, &err);
+    w = worker_pool_new(ccfg.workers, &wcfg, eve, ccfg.ring_size, !capture_is_live(cap), &err);
     if (w == NULL)
         goto fail;
     sensor_sink = detect_run_sink(&sensor_detect);
-    worker_set_access_sink(w, &sensor_sink);
+    worker_pool_set_access_sink(w, &sensor_sink);
     /* Evidence: the alert's flow ring becomes <state_dir>/evidence/<id>.pcap. */
     static struct ring_evidence_ctx evidence_ctx;
-    evidence_ctx.ring = w->ring;
+    evidence_ctx.ring = worker_pool_worker(w, 0)->ring;
     snprintf(evidence_ctx.state_dir, sizeof(evidence_ctx.state_dir), "%s", conf.state_dir);
-    if (w->ring != NULL && sensor_detect.engine != NULL)
-        detect_set_evidence_fn(sensor_detect.engine, ring_alert_evidence, &evidence_ctx);
+    if (evidence_ctx.ring != NULL && sensor_detect.engine != NULL)
+        detect_set_evidence_fn(sensor_detect.engine, pool_evidence, &evidence_ctx);
     sensor_eve = eve;
     struct logs logs;
     struct access_sink log_sink = {log_entry, NULL};
@@ -293,13 +342,13 @@ int cmd_sensor(int argc, char **argv)
     int rc = capture_run(cap, run_packet, run_tick, &run, &sensor_stop, &err);
     if (rc != 0)
         bw_error("%s", err.msg);
-    int64_t end_ts = capture_is_live(cap) ? bw_now_us() : w->last_ts_us;
+    worker_pool_join(w); /* every frame handed on is handled */
+    int64_t end_ts = capture_is_live(cap) ? bw_now_us() : worker_pool_last_ts(w);
     if (end_ts == INT64_MIN)
         end_ts = 0;
     /* Flows still open end now (reason shutdown), before the final stats
      * event so that it counts them; offline it carries packet time. */
-    worker_tick(w, end_ts);
-    worker_shutdown(w);
+    worker_pool_shutdown(w, end_ts);
     if (have_logs) {
         logs_fini(&logs); /* completes pending entries */
         have_logs = 0;
@@ -307,7 +356,7 @@ int cmd_sensor(int argc, char **argv)
     detect_run_fini(&sensor_detect); /* last alert updates, baselines, Redis */
     struct capture_stats cs;
     capture_get_stats(cap, &cs);
-    worker_write_stats(w, &cs, end_ts);
+    worker_pool_write_stats(w, &cs, end_ts);
     status = (rc != 0 || open_errors > 0 || cs.file_errors > 0) ? 1 : 0;
     goto out;
 fail:
@@ -316,7 +365,7 @@ fail:
 out:
     if (have_logs)
         logs_fini(&logs);
-    worker_free(w);
+    worker_pool_free(w);
     detect_run_fini(&sensor_detect);
     eve_close(eve);
     capture_free(cap);

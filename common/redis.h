@@ -1,8 +1,14 @@
 /* The one Redis connection every component uses: URL parsing
- * (redis://[user:password@]host:port/db, unix:///path?db=N), connect with a
+ * (redis://[user:password@]host:port/db, unix:///path?db=N,
+ * redis+cluster://[user:password@]host:port[,host:port]...[?replicas=N]),
+ * connect with a
  * timeout, AUTH and SELECT, commands through hiredis's argv API (explicit
  * lengths, never a format string with data). A connection that failed is freed
- * and recreated after a backoff, never reused (hiredis errors are sticky). */
+ * and recreated after a backoff, never reused (hiredis errors are sticky).
+ * Cluster mode (docs/scaling.md) routes each command by the key slot of its
+ * key, builds the slot map with CLUSTER SLOTS, keeps one lazily created
+ * connection per master, follows MOVED and ASK, and retries TRYAGAIN and
+ * CLUSTERDOWN a bounded number of times. */
 #ifndef BW_REDIS_H
 #define BW_REDIS_H
 
@@ -13,6 +19,14 @@
 
 struct redisReply; /* <hiredis/hiredis.h>: include it to read replies */
 
+#define BW_REDIS_MAX_SEEDS 8
+#define BW_REDIS_SLOTS     16384
+
+struct bw_redis_seed {
+    char host[256];
+    uint16_t port;
+};
+
 struct bw_redis_url {
     int is_unix;
     char host[256]; /* or the socket path when is_unix */
@@ -20,6 +34,10 @@ struct bw_redis_url {
     char user[64];
     char password[128];
     int db;
+    int cluster;  /* redis+cluster://: route by key slot (db must be 0) */
+    int replicas; /* ?replicas=N: writes wait (WAIT) until N replicas have them */
+    int nseeds;   /* cluster: startup nodes; seeds[0] is host:port */
+    struct bw_redis_seed seeds[BW_REDIS_MAX_SEEDS];
 };
 
 /* Parses a URL; "none" is not a URL (callers check for it first). */
@@ -43,9 +61,34 @@ int bw_redis_connect(struct bw_redis *r);
  * type REDIS_REPLY_ERROR, not NULL. */
 struct redisReply *bw_redis_cmd(struct bw_redis *r, int argc, const char **argv,
                                 const size_t *lens);
+/* As bw_redis_cmd, naming the argument that holds the key the command is
+ * routed by in cluster mode (key_index, 1..argc-1; -1 = no key: any node).
+ * bw_redis_cmd finds the key itself for the commands Breachwatch sends
+ * (argv[1] for most; XGROUP/XINFO argv[2]; XREAD(GROUP) the first key after
+ * STREAMS; EVAL/EVALSHA the first key); use this for anything else. Outside
+ * cluster mode key_index is ignored. In cluster mode WATCH pins the
+ * connection to its key's node until EXEC, DISCARD or UNWATCH, and MULTI is
+ * sent (to the node of the first queued command's key, or the pinned node)
+ * only when that command is; MULTI then replies +OK without a round trip. */
+struct redisReply *bw_redis_cmd_key(struct bw_redis *r, int key_index, int argc, const char **argv,
+                                    const size_t *lens);
 /* Convenience for NUL-terminated arguments. */
 struct redisReply *bw_redis_cmdv(struct bw_redis *r, int argc, const char **argv);
 void bw_redis_reply_free(struct redisReply *reply);
+
+/* Cluster key slot: CRC16 (XMODEM) of the key, or of its hash tag (the
+ * bytes between the first '{' and the next '}' when not empty), mod 16384. */
+unsigned bw_redis_key_slot(const char *key, size_t len);
+/* CRC16-CCITT (XMODEM: poly 0x1021, init 0), as the cluster spec defines. */
+uint16_t bw_redis_crc16(const char *buf, size_t len);
+
+/* Cluster counters (zero outside cluster mode), for tests and stats. */
+struct bw_redis_cluster_stats {
+    uint64_t moved, ask, tryagain, clusterdown, map_refreshes, node_failures;
+    uint64_t unreplicated; /* writes that reached fewer than ?replicas=N replicas */
+    int nodes;             /* master nodes in the current slot map */
+};
+void bw_redis_cluster_stats(const struct bw_redis *r, struct bw_redis_cluster_stats *out);
 
 /* Last connection error ("" when none). */
 const char *bw_redis_errstr(const struct bw_redis *r);

@@ -42,6 +42,8 @@ void capture_config_defaults(struct capture_config *cfg)
     cfg->snaplen = 65535;
     cfg->buffer_size = 16ull << 20;
     cfg->promisc = 1;
+    cfg->workers = 1;
+    cfg->ring_size = 16ull << 20;
 }
 
 int capture_config_load(struct capture_config *cfg, const struct bw_config *conf,
@@ -49,7 +51,7 @@ int capture_config_load(struct capture_config *cfg, const struct bw_config *conf
 {
     static const char *const keys[] = {"snaplen", "buffer_size", "promisc",
                                        "filter",  "user",        "evidence", /* sensor/ring.c */
-                                       NULL};
+                                       "workers", "ring_size",   NULL};
     capture_config_defaults(cfg);
     const struct bw_ynode *sec = conf ? config_section(conf, "capture") : NULL;
     if (sec == NULL)
@@ -71,6 +73,17 @@ int capture_config_load(struct capture_config *cfg, const struct bw_config *conf
             return -1;
         if (cfg->buffer_size > (1ull << 31))
             return bw_ynode_err(doc, n, err, "capture.buffer_size: at most 2g");
+    }
+    if ((n = bw_ymap_get(sec, "workers"))) {
+        if (bw_yget_u64(doc, n, 1, CAPTURE_MAX_WORKERS, &v, err))
+            return -1;
+        cfg->workers = (int)v;
+    }
+    if ((n = bw_ymap_get(sec, "ring_size"))) {
+        if (bw_yget_size(doc, n, &cfg->ring_size, err))
+            return -1;
+        if (cfg->ring_size < (1ull << 20) || cfg->ring_size > (1ull << 30))
+            return bw_ynode_err(doc, n, err, "capture.ring_size: 1m to 1g");
     }
     if ((n = bw_ymap_get(sec, "promisc"))) {
         if (bw_yget_bool(doc, n, &b, err))

@@ -19,7 +19,11 @@ struct capture_config {
     int promisc;          /* default 1 */
     char filter[1024];    /* BPF expression applied to every source; "" = none */
     char user[64];        /* user to switch to after opening captures; "" = stay */
+    int workers;          /* packet worker threads (sensor/worker-pool.h); default 1 */
+    uint64_t ring_size;   /* bytes of packet ring per worker when workers > 1; default 16 MiB */
 };
+
+#define CAPTURE_MAX_WORKERS 64
 
 struct capture_stats {
     uint64_t packets, bytes; /* packets handed on, and their wire bytes */

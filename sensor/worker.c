@@ -271,9 +271,36 @@ static void write_decode_events(struct bw_json *j, const struct decode_stats *ds
 
 void worker_write_stats(struct worker *w, const struct capture_stats *cap, int64_t ts_us)
 {
-    if (w->eve == NULL)
+    struct worker_counters wc;
+    worker_get_counters(w, &wc);
+    worker_write_stats_from(w->eve, cap, &wc, ts_us, NULL, NULL);
+}
+
+void worker_get_counters(const struct worker *w, struct worker_counters *out)
+{
+    out->dec = w->dec.stats;
+    out->flow = *flow_table_stats(w->flows);
+    out->stream = *stream_engine_stats(w->stream);
+    out->work = w->stats;
+}
+
+void worker_counters_add(struct worker_counters *sum, const struct worker_counters *c)
+{
+    /* Every member is a uint64_t counter (asserted below): add them as an array. */
+    _Static_assert(sizeof(struct worker_counters) % sizeof(uint64_t) == 0, "uint64 counters");
+    uint64_t *d = (uint64_t *)sum;
+    const uint64_t *s = (const uint64_t *)c;
+    for (size_t i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
+        d[i] += s[i];
+}
+
+void worker_write_stats_from(struct eve_out *eve, const struct capture_stats *cap,
+                             const struct worker_counters *wc, int64_t ts_us,
+                             void (*extra)(void *ctx, struct bw_json *j), void *ctx)
+{
+    if (eve == NULL)
         return;
-    struct bw_json *j = eve_begin(w->eve, "stats", ts_us, NULL, 0);
+    struct bw_json *j = eve_begin(eve, "stats", ts_us, NULL, 0);
     bw_json_obj_begin(j, "stats");
     if (cap != NULL) {
         bw_json_obj_begin(j, "capture");
@@ -284,7 +311,7 @@ void worker_write_stats(struct worker *w, const struct capture_stats *cap, int64
         bw_json_uint(j, "file_errors", cap->file_errors);
         bw_json_obj_end(j);
     }
-    const struct decode_stats *ds = &w->dec.stats;
+    const struct decode_stats *ds = &wc->dec;
     bw_json_obj_begin(j, "decoder");
     bw_json_uint(j, "pkts", ds->pkts);
     bw_json_uint(j, "bytes", ds->bytes);
@@ -304,7 +331,7 @@ void worker_write_stats(struct worker *w, const struct capture_stats *cap, int64
     bw_json_uint(j, "reassembled", ds->reassembled);
     write_decode_events(j, ds);
     bw_json_obj_end(j);
-    const struct flow_stats *fs = flow_table_stats(w->flows);
+    const struct flow_stats *fs = &wc->flow;
     bw_json_obj_begin(j, "flow");
     bw_json_uint(j, "created", fs->created);
     bw_json_uint(j, "ended", fs->ended);
@@ -312,9 +339,9 @@ void worker_write_stats(struct worker *w, const struct capture_stats *cap, int64
     bw_json_uint(j, "evicted", fs->evicted);
     bw_json_uint(j, "timed_out", fs->timed_out);
     bw_json_uint(j, "pool_size", fs->pool_size);
-    bw_json_uint(j, "no_flow", w->stats.no_flow);
+    bw_json_uint(j, "no_flow", wc->work.no_flow);
     bw_json_obj_end(j);
-    const struct stream_stats *ss = stream_engine_stats(w->stream);
+    const struct stream_stats *ss = &wc->stream;
     bw_json_obj_begin(j, "stream");
     bw_json_uint(j, "segments", ss->segments);
     bw_json_uint(j, "bytes_delivered", ss->bytes_delivered);
@@ -350,6 +377,8 @@ void worker_write_stats(struct worker *w, const struct capture_stats *cap, int64
         bw_json_obj_end(j);
     }
     bw_json_obj_end(j);
+    if (extra != NULL)
+        extra(ctx, j);
     bw_json_obj_end(j);
-    eve_end(w->eve);
+    eve_end(eve);
 }

@@ -78,4 +78,21 @@ void worker_tick(struct worker *w, int64_t now_us);
  * app-layer counters, stamped ts_us. */
 void worker_write_stats(struct worker *w, const struct capture_stats *cap, int64_t ts_us);
 
+/* Every counter of one worker, all uint64_t, so that several add up. */
+struct worker_counters {
+    struct decode_stats dec;
+    struct flow_stats flow;
+    struct stream_stats stream;
+    struct worker_stats work;
+};
+void worker_get_counters(const struct worker *w, struct worker_counters *out);
+/* sum += c, counter by counter. */
+void worker_counters_add(struct worker_counters *sum, const struct worker_counters *c);
+struct bw_json;
+/* The `stats` event from counters (one worker's or a sum); extra (may be
+ * NULL) adds members inside the `stats` object (per-worker detail). */
+void worker_write_stats_from(struct eve_out *eve, const struct capture_stats *cap,
+                             const struct worker_counters *wc, int64_t ts_us,
+                             void (*extra)(void *ctx, struct bw_json *j), void *ctx);
+
 #endif
