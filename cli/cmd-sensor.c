@@ -1,5 +1,6 @@
-/* `breachwatch sensor`: capture files or interfaces through the worker, EVE out.
- * Options override the config file; see docs/config.md and docs/operations.md. */
+/* `breachwatch sensor`: capture files or interfaces through the workers and
+ * server logs through the log sources, EVE out. Options override the config
+ * file; see docs/config.md, docs/operations.md and docs/logs.md. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,9 +14,11 @@
 #include "common/timeutil.h"
 #include "sensor/capture.h"
 #include "sensor/detect-run.h"
+#include "sensor/inventory.h"
 #include "sensor/logsrc.h"
 #include "sensor/output-eve-access.h"
 #include "sensor/output-eve.h"
+#include "sensor/pii-tap.h"
 #include "sensor/ring.h"
 #include "sensor/worker-pool.h"
 #include "sensor/worker.h"
@@ -23,22 +26,39 @@
 #define SENSOR_MAX_INPUTS 64
 
 static volatile sig_atomic_t sensor_stop;
+static volatile int logs_stop;          /* the same, in the type logs_run() takes */
 static struct detect_run sensor_detect; /* rules, engine, alert outputs */
 static struct access_sink sensor_sink;
 static struct eve_out *sensor_eve;
+static const struct inventory *sensor_inv;
 
-/* Log entries: an EVE `access` event each, and the detection engine. */
-static void log_entry(void *ctx, const struct bw_access *ev)
+/* Log entries: records from the data inventory (web logs), an EVE `access`
+ * event each, and the detection engine. */
+static void log_entry(void *ctx, const struct bw_access *in)
 {
     (void)ctx;
-    eve_access_write(sensor_eve, ev);
-    access_emit(&sensor_sink, ev);
+    struct bw_access ev = *in;
+    (void)inventory_apply_http(sensor_inv, &ev);
+    eve_access_write(sensor_eve, &ev);
+    access_emit(&sensor_sink, &ev);
+}
+
+/* Before log positions are saved: what was emitted is out first. A
+ * follower also drives detection's periodic work on the wall clock (ctx:
+ * the follow flag); one-shot runs stay on event time. Runs after the
+ * workers have stopped. */
+static void logs_checkpoint(void *ctx)
+{
+    if (*(const int *)ctx)
+        detect_run_tick(&sensor_detect, bw_now_us());
+    eve_flush(sensor_eve);
 }
 
 static void on_signal(int sig)
 {
     (void)sig;
     sensor_stop = 1;
+    logs_stop = 1;
 }
 
 static void on_hup(int sig)
@@ -52,7 +72,32 @@ struct sensor_run {
     struct capture *cap;
     uint64_t stats_interval_us;
     int64_t next_stats_us;
+    struct logs *logs; /* polled from the tick when live; NULL otherwise */
+    int64_t logs_saved_us;
 };
+
+/* The inventory named by `inventory:` (a path, relative to the config file),
+ * else inventory.yaml next to the config file, else config/inventory.yaml;
+ * a default that does not exist is no error. Returns 1 loaded, 0 none, -1. */
+static int load_inventory(const struct bw_config *conf, struct inventory *inv, struct bw_err *err)
+{
+    const struct bw_ynode *n = config_section(conf, "inventory");
+    char path[512];
+    const char *s;
+    if (n != NULL) {
+        if (bw_yget_str(&conf->doc, n, &s, err))
+            return -1;
+        config_path(conf, s, path, sizeof(path));
+    } else {
+        if (conf->path[0])
+            config_path(conf, "inventory.yaml", path, sizeof(path));
+        else
+            snprintf(path, sizeof(path), "config/inventory.yaml");
+        if (access(path, F_OK) != 0)
+            return 0;
+    }
+    return inventory_load(inv, path, NULL, err) == 0 ? 1 : -1;
+}
 
 static void run_packet(void *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
                        int64_t ts_us)
@@ -66,6 +111,15 @@ static void run_tick(void *ctx, int64_t now_us)
     struct sensor_run *r = ctx;
     worker_pool_tick(r->w, now_us);
     worker_pool_lock(r->w); /* worker threads feed the engine too */
+    if (r->logs != NULL) {
+        size_t n = logs_poll(r->logs);
+        int64_t mono = bw_mono_us();
+        if (n == 0 || mono - r->logs_saved_us > BW_USEC) {
+            eve_flush(sensor_eve); /* events first, then the positions that say they are out */
+            logs_save(r->logs);
+            r->logs_saved_us = mono;
+        }
+    }
     detect_run_tick(&sensor_detect, now_us);
     worker_pool_unlock(r->w);
     if (r->stats_interval_us == 0)
@@ -97,7 +151,7 @@ static void usage(void)
     fprintf(stderr, "usage: breachwatch sensor [-c CONFIG] [-r PCAP]... [-i IFACE]...\n"
                     "         [--log FORMAT:PATH]... [--eve FILE|-] [--redis URL|none]\n"
                     "         [--rules DIR] [--filter BPF] [--user NAME] [--workers N]\n"
-                    "         [--sensor-id ID]\n");
+                    "         [--sensor-id ID] [--follow | --once] [--state DIR]\n");
 }
 
 /* outputs.eve (path) and outputs.stats_interval; the rest of `outputs` belongs
@@ -135,7 +189,10 @@ int cmd_sensor(int argc, char **argv)
         OPT_FILTER,
         OPT_USER,
         OPT_WORKERS,
-        OPT_SENSOR_ID
+        OPT_SENSOR_ID,
+        OPT_FOLLOW,
+        OPT_ONCE,
+        OPT_STATE
     };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -149,13 +206,17 @@ int cmd_sensor(int argc, char **argv)
         {"user", required_argument, NULL, OPT_USER},
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"sensor-id", required_argument, NULL, OPT_SENSOR_ID},
+        {"follow", no_argument, NULL, OPT_FOLLOW},
+        {"once", no_argument, NULL, OPT_ONCE},
+        {"state", required_argument, NULL, OPT_STATE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_file = NULL, *eve_opt = NULL, *filter = NULL, *user = NULL;
     const char *rules_dir = NULL, *redis_opt = NULL, *workers_opt = NULL, *sensor_id = NULL;
+    const char *state_opt = NULL;
     const char *files[SENSOR_MAX_INPUTS], *ifaces[SENSOR_MAX_INPUTS], *logspecs[SENSOR_MAX_INPUTS];
-    int nfiles = 0, nifaces = 0, nlogs = 0, c;
+    int nfiles = 0, nifaces = 0, nlogs = 0, follow_opt = 0, once_opt = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:r:i:h", opts, NULL)) != -1) {
         switch (c) {
@@ -201,6 +262,15 @@ int cmd_sensor(int argc, char **argv)
         case OPT_SENSOR_ID:
             sensor_id = optarg;
             break;
+        case OPT_FOLLOW:
+            follow_opt = 1;
+            break;
+        case OPT_ONCE:
+            once_opt = 1;
+            break;
+        case OPT_STATE:
+            state_opt = optarg;
+            break;
         case 'h':
             usage();
             return 0;
@@ -214,15 +284,8 @@ int cmd_sensor(int argc, char **argv)
         usage();
         return 2;
     }
-    if (nlogs > 0 && nifaces > 0) {
-        /* live capture with followed logs needs one loop for both: not yet */
-        fprintf(stderr, "breachwatch sensor: --log with -i is not supported yet (use the "
-                        "config's logs.sources with a separate sensor)\n");
-        return 2;
-    }
-    if (nfiles == 0 && nifaces == 0 && nlogs == 0) {
-        fprintf(stderr, "breachwatch sensor: give -r PCAP, -i IFACE or --log FORMAT:PATH\n");
-        usage();
+    if (follow_opt && once_opt) {
+        fprintf(stderr, "breachwatch sensor: --follow and --once cannot be combined\n");
         return 2;
     }
     if (nfiles > 0 && nifaces > 0) {
@@ -230,7 +293,7 @@ int cmd_sensor(int argc, char **argv)
         return 2;
     }
 
-    int status = 1, have_conf = 0, have_logs = 0;
+    int status = 1, have_conf = 0, have_logs = 0, have_inv = 0;
     struct bw_err err;
     bw_err_clear(&err);
     struct bw_config conf;
@@ -241,10 +304,45 @@ int cmd_sensor(int argc, char **argv)
     struct worker_pool *w = NULL;
     char eve_path[512] = "-";
     uint64_t stats_interval = 30ull * BW_USEC;
+    /* Log sources: one-shot when offline (-r, or --once), follow when live
+     * (-i), with --follow, or when logs are the only input. */
+    int follow = follow_opt || nifaces > 0 || (nfiles == 0 && !once_opt);
+    struct logs logs;
+    struct access_sink log_sink = {log_entry, NULL};
+    struct inventory inv;
+    struct pii_config pcfg;
+    struct pii_scanner *pii = NULL;
 
     if (config_load(&conf, config_file, &err) != 0)
         goto fail;
     have_conf = 1;
+    if (state_opt != NULL) {
+        if (strlen(state_opt) >= sizeof(conf.state_dir)) {
+            bw_err_set(&err, "--state: too long");
+            goto fail;
+        }
+        snprintf(conf.state_dir, sizeof(conf.state_dir), "%s", state_opt);
+    }
+    /* Sources are opened before root is given up (log files are often
+     * readable by root or adm only). */
+    logs_init(&logs, &log_sink);
+    have_logs = 1;
+    if (logs_configure(&logs, &conf, follow, &err) != 0)
+        goto fail;
+    for (int i = 0; i < nlogs; i++)
+        if (logs_add_spec(&logs, &conf, logspecs[i], follow, &err) != 0)
+            goto fail;
+    if (nfiles == 0 && nifaces == 0 && logs.n == 0) {
+        fprintf(stderr, "breachwatch sensor: give -r PCAP, -i IFACE or --log FORMAT:PATH\n");
+        usage();
+        status = 2;
+        goto out;
+    }
+    if ((have_inv = load_inventory(&conf, &inv, &err)) < 0)
+        goto fail;
+    sensor_inv = have_inv ? &inv : NULL;
+    if (pii_config_load(&pcfg, &conf, &err) != 0)
+        goto fail;
     if (capture_config_load(&ccfg, &conf, &err) != 0 || worker_config_load(&wcfg, &conf, &err) ||
         load_outputs(&conf, eve_path, sizeof(eve_path), &stats_interval, &err))
         goto fail;
@@ -303,12 +401,24 @@ int cmd_sensor(int argc, char **argv)
     /* A broken rule stops start-up here, with its file:line:col. */
     if (detect_run_init(&sensor_detect, &conf, eve, rules_dir, redis_opt, &err) != 0)
         goto fail;
+    /* The installation key is read (or made) before root is given up: it
+     * lives in the state folder with the log positions. */
+    if (nfiles + nifaces > 0 && pcfg.enabled && (pii = pii_scanner_for(&conf, &err)) == NULL)
+        goto fail;
     /* Every handle and output is open: give up root now. */
     if (capture_drop_privileges(ccfg.user, &err) != 0)
         goto fail;
     w = worker_pool_new(ccfg.workers, &wcfg, eve, ccfg.ring_size, !capture_is_live(cap), &err);
     if (w == NULL)
         goto fail;
+    /* Each worker gets its own scanner scratch and estimator pool; set before
+     * the first frame is handed on (the ring hand-off publishes them). */
+    for (int i = 0; i < worker_pool_count(w); i++) {
+        if (pii != NULL &&
+            worker_set_pii(worker_pool_worker(w, i), pii, pcfg.distinct_pool, &err) != 0)
+            goto fail;
+        worker_set_inventory(worker_pool_worker(w, i), sensor_inv);
+    }
     sensor_sink = detect_run_sink(&sensor_detect);
     worker_pool_set_access_sink(w, &sensor_sink);
     /* Evidence: the alert's flow ring becomes <state_dir>/evidence/<id>.pcap. */
@@ -318,13 +428,6 @@ int cmd_sensor(int argc, char **argv)
     if (evidence_ctx.ring != NULL && sensor_detect.engine != NULL)
         detect_set_evidence_fn(sensor_detect.engine, pool_evidence, &evidence_ctx);
     sensor_eve = eve;
-    struct logs logs;
-    struct access_sink log_sink = {log_entry, NULL};
-    logs_init(&logs, &log_sink);
-    have_logs = 1;
-    for (int i = 0; i < nlogs; i++)
-        if (logs_add_spec(&logs, &conf, logspecs[i], 0, &err) != 0)
-            goto fail;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -335,10 +438,12 @@ int cmd_sensor(int argc, char **argv)
     sa.sa_handler = on_hup;
     sigaction(SIGHUP, &sa, NULL);
 
-    /* Log files are read whole (one-shot) before the capture files. */
-    if (nlogs > 0)
-        logs_run(&logs, (volatile int *)&sensor_stop, NULL, NULL);
-    struct sensor_run run = {w, cap, capture_is_live(cap) ? stats_interval : 0, 0};
+    struct sensor_run run = {w,
+                             cap,
+                             capture_is_live(cap) ? stats_interval : 0,
+                             0,
+                             capture_is_live(cap) && logs.n > 0 ? &logs : NULL,
+                             bw_mono_us()};
     int rc = capture_run(cap, run_packet, run_tick, &run, &sensor_stop, &err);
     if (rc != 0)
         bw_error("%s", err.msg);
@@ -349,6 +454,16 @@ int cmd_sensor(int argc, char **argv)
     /* Flows still open end now (reason shutdown), before the final stats
      * event so that it counts them; offline it carries packet time. */
     worker_pool_shutdown(w, end_ts);
+    /* Offline the logs follow the capture files, after their last flow
+     * (one-shot, or followed until stopped with --follow); live they were
+     * polled from the tick and now only complete pending entries and save
+     * positions. The final stats event comes last. */
+    if (logs.n > 0) {
+        if (run.logs != NULL)
+            logs_stop = 1;
+        logs_run(&logs, &logs_stop, logs_checkpoint, &follow);
+        logs_report(&logs);
+    }
     if (have_logs) {
         logs_fini(&logs); /* completes pending entries */
         have_logs = 0;
@@ -367,8 +482,11 @@ out:
         logs_fini(&logs);
     worker_pool_free(w);
     detect_run_fini(&sensor_detect);
+    pii_scanner_free(pii);
     eve_close(eve);
     capture_free(cap);
+    if (have_inv > 0)
+        inventory_fini(&inv);
     if (have_conf)
         config_fini(&conf);
     return status;

@@ -16,13 +16,7 @@
 #include "common/cursor.h"
 #include "common/json.h"
 #include "sensor/output-eve.h"
-
-#if defined(__has_include)
-#if __has_include("sensor/pii.h")
-#include "sensor/pii.h"
-#define DNS_HAVE_PII 1
-#endif
-#endif
+#include "sensor/pii-tap.h"
 
 #define DNS_HDR_LEN       12
 #define DNS_QUESTIONS_MAX 16    /* questions logged per message */
@@ -386,17 +380,19 @@ static void access_question(struct app_ctx *ctx, const struct dns_name *n, uint1
     ev.dns_labels = n->labels;
     /* the part left of the registered domain, without its trailing dot */
     ev.dns_entropy = dns_entropy(n->s, rd > 0 ? rd - 1 : 0);
-#ifdef DNS_HAVE_PII
     struct pii_counts pc;
-    if (ctx->pii != NULL) {
-        pii_counts_init(&pc);
-        if (pii_scan_dns_name(ctx->pii, NULL, n->s, n->len, &pc) == 0)
-            ev.pii = &pc;
+    pii_counts_init(&pc);
+    if (ctx->pii != NULL && pii_scan_dns_name(ctx->pii, ctx->pii_scratch, n->s, n->len, &pc) == 0) {
+        /* Estimators only for the (rare) names with findings: scanned again
+         * with them attached. */
+        if (ctx->pii_pool != NULL && pii_counts_attach(ctx->pii_pool, &pc) > 0)
+            (void)pii_scan_dns_name(ctx->pii, ctx->pii_scratch, n->s, n->len, &pc);
+        ev.pii = &pc;
     }
-#endif
     ev.flow = f;
     ev.flow_id = f->flow_id;
     access_emit(ctx->access, &ev);
+    pii_counts_release(ctx->pii_pool, &pc);
 }
 
 static void eve_flags(struct bw_json *j, const struct dns_hdr *h)

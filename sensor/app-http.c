@@ -14,14 +14,9 @@
 
 #include "common/cursor.h"
 #include "common/json.h"
+#include "sensor/inventory.h"
 #include "sensor/output-eve.h"
-
-#if defined(__has_include)
-#if __has_include("sensor/pii.h")
-#include "sensor/pii.h"
-#define HTTP_HAVE_PII 1
-#endif
-#endif
+#include "sensor/pii-tap.h"
 
 #define HTTP_URL_MAX         1024
 #define HTTP_HOST_MAX        256
@@ -80,10 +75,8 @@ struct http_tx {
     uint64_t req_body, resp_body, tunnel_bytes[2];
     uint32_t flags;
     struct http_json_count json;
-#ifdef HTTP_HAVE_PII
-    struct pii_counts pii[2];
+    struct pii_counts pii[2]; /* per direction; estimators from the worker's pool */
     uint8_t pii_used[2];
-#endif
 };
 
 struct http_dir {
@@ -95,11 +88,8 @@ struct http_dir {
     uint64_t resync_bytes;
     uint8_t skip_line; /* inside an overlong line: drop bytes up to its LF */
     uint8_t chunked, has_cl, te_seen;
-    int tx; /* slot of the transaction being parsed, -1 none */
-#ifdef HTTP_HAVE_PII
-    struct pii_stream pii;
-    uint8_t pii_on;
-#endif
+    int tx;             /* slot of the transaction being parsed, -1 none */
+    struct pii_tap pii; /* body of the message being parsed */
 };
 
 /* Ring of outstanding transactions in slots [0, HTTP_TX_MAX); the extra slot
@@ -257,6 +247,8 @@ static int tx_new(struct http_state *s, struct app_ctx *ctx)
         s->n++;
     }
     struct http_tx *tx = &s->tx[slot];
+    pii_counts_release(ctx->pii_pool, &tx->pii[0]); /* a scratch slot is never emitted */
+    pii_counts_release(ctx->pii_pool, &tx->pii[1]);
     memset(tx, 0, sizeof(*tx));
     tx->used = 1;
     tx->id = s->next_id++;
@@ -284,6 +276,20 @@ static void emit_tx(struct http_state *s, struct app_ctx *ctx, struct http_tx *t
     copy_capped(host, sizeof(host), (const uint8_t *)h, hl);
     uint64_t records = 0;
     int rows = http_json_count_result(&tx->json, &records);
+    int upload =
+        tx->req_body > 0 && (strcmp(tx->method, "POST") == 0 || strcmp(tx->method, "PUT") == 0);
+    int send = upload || (tx->tunnel && tx->tunnel_bytes[0] > tx->tunnel_bytes[1]);
+    int pd = send ? FLOW_TOSERVER : FLOW_TOCLIENT; /* the direction the data moved */
+    /* Records: counted in a JSON body, else what the data inventory says of
+     * the endpoint (records per response, or bytes / record size). */
+    enum access_records_src rsrc = ACCESS_REC_NONE;
+    if (!send && !tx->tunnel) {
+        if (rows)
+            rsrc = ACCESS_REC_ROWS;
+        else if (ctx->inventory != NULL)
+            rsrc = inventory_http_records(ctx->inventory, tx->url, tx->status, tx->resp_body,
+                                          &records);
+    }
 
     if (ctx->stats)
         ctx->stats->events++;
@@ -308,8 +314,10 @@ static void emit_tx(struct http_state *s, struct app_ctx *ctx, struct http_tx *t
         bw_json_uint(j, "length", tx->resp_body);
         bw_json_uint(j, "request_body_len", tx->req_body);
         bw_json_uint(j, "response_body_len", tx->resp_body);
-        if (rows)
+        if (rsrc != ACCESS_REC_NONE) {
             bw_json_uint(j, "records", records);
+            bw_json_str(j, "records_source", access_records_src_name(rsrc));
+        }
         if (tx->tunnel) {
             bw_json_uint(j, "tunnel_bytes_toserver", tx->tunnel_bytes[0]);
             bw_json_uint(j, "tunnel_bytes_toclient", tx->tunnel_bytes[1]);
@@ -322,6 +330,8 @@ static void emit_tx(struct http_state *s, struct app_ctx *ctx, struct http_tx *t
                     bw_json_str(j, NULL, http_anomaly_names[i]);
             bw_json_arr_end(j);
         }
+        if (tx->pii_used[pd])
+            pii_counts_json(j, "pii", &tx->pii[pd]);
         bw_json_obj_end(j);
         eve_end(ctx->eve);
     }
@@ -337,8 +347,6 @@ static void emit_tx(struct http_state *s, struct app_ctx *ctx, struct http_tx *t
         uri_fold(tx->url, strlen(tx->url), ev.dataset, sizeof(ev.dataset));
         copy_capped(ev.detail, sizeof(ev.detail), (const uint8_t *)tx->url, strlen(tx->url));
         ev.status = tx->status;
-        int upload =
-            tx->req_body > 0 && (strcmp(tx->method, "POST") == 0 || strcmp(tx->method, "PUT") == 0);
         if (upload) {
             ev.direction = ACCESS_SEND;
             ev.bytes = tx->req_body;
@@ -348,19 +356,20 @@ static void emit_tx(struct http_state *s, struct app_ctx *ctx, struct http_tx *t
         } else {
             ev.direction = ACCESS_READ;
             ev.bytes = tx->tunnel ? tx->tunnel_bytes[1] : tx->resp_body;
-            if (rows) {
+            if (rsrc != ACCESS_REC_NONE) {
                 ev.records = records;
-                ev.records_src = ACCESS_REC_ROWS;
+                ev.records_src = rsrc;
             }
         }
-#ifdef HTTP_HAVE_PII
-        int pd = ev.direction == ACCESS_SEND ? 0 : 1;
         if (tx->pii_used[pd])
             ev.pii = &tx->pii[pd];
-#endif
         ev.flow = f;
         ev.flow_id = f->flow_id;
         access_emit(ctx->access, &ev);
+    }
+    for (int d = 0; d < 2; d++) {
+        pii_counts_release(ctx->pii_pool, &tx->pii[d]);
+        tx->pii_used[d] = 0;
     }
     (void)s;
 }
@@ -399,20 +408,14 @@ static int tx_for_response(struct http_state *s, struct app_ctx *ctx)
 
 static void body_begin(struct http_state *s, struct app_ctx *ctx, int dir)
 {
-#ifdef HTTP_HAVE_PII
     struct http_dir *d = &s->d[dir];
     struct http_tx *tx = tx_at(s, d->tx);
-    if (ctx->pii != NULL && tx != NULL && !d->pii_on) {
-        pii_stream_init(&d->pii, ctx->pii);
+    if (ctx->pii != NULL && tx != NULL && !d->pii.on) {
+        pii_counts_release(ctx->pii_pool, &tx->pii[dir]);
         pii_counts_init(&tx->pii[dir]);
         tx->pii_used[dir] = 1;
-        d->pii_on = 1;
+        pii_tap_begin(&d->pii, ctx->pii, ctx->pii_scratch, ctx->pii_pool, &tx->pii[dir]);
     }
-#else
-    (void)s;
-    (void)ctx;
-    (void)dir;
-#endif
 }
 
 static void body_data(struct http_state *s, int dir, const uint8_t *p, size_t n)
@@ -427,10 +430,8 @@ static void body_data(struct http_state *s, int dir, const uint8_t *p, size_t n)
         tx->resp_body += n;
         http_json_count_feed(&tx->json, p, n);
     }
-#ifdef HTTP_HAVE_PII
-    if (d->pii_on)
-        (void)pii_stream_feed(&d->pii, p, n, &tx->pii[dir]);
-#endif
+    if (d->pii.on)
+        pii_tap_feed(&d->pii, p, n);
 }
 
 /* The message of direction `dir` is complete (or abandoned). */
@@ -438,14 +439,7 @@ static void msg_end(struct http_state *s, struct app_ctx *ctx, int dir)
 {
     struct http_dir *d = &s->d[dir];
     struct http_tx *tx = tx_at(s, d->tx);
-#ifdef HTTP_HAVE_PII
-    if (d->pii_on) {
-        if (tx != NULL)
-            (void)pii_stream_flush(&d->pii, &tx->pii[dir]);
-        pii_stream_fini(&d->pii);
-        d->pii_on = 0;
-    }
-#endif
+    pii_tap_end(&d->pii);
     if (tx != NULL) {
         if (dir == FLOW_TOSERVER)
             tx->req_done = 1;

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/cursor.h"
 #include "common/json.h"
 #include "sensor/output-eve.h"
+#include "sensor/pii-tap.h"
 #include "sensor/sql-tables.h"
 
 #define MY_CAP       1100 /* payload bytes kept of a packet parsed in place */
@@ -54,6 +56,8 @@ struct my_tx {
     char err_msg[160];
     char use_schema[64]; /* `USE x` or COM_INIT_DB target, applied on OK */
     uint32_t stmt_id;
+    uint8_t pii_used;
+    struct pii_counts pii; /* content findings of the rows (estimators from the pool) */
 };
 
 struct my_rd {
@@ -85,17 +89,123 @@ struct my_state {
     struct my_stmt stmts[MY_STMTS];
     unsigned stmt_next;
     uint64_t tx_count;
+    /* PII scanning of result rows: one tap per result set; text-protocol
+     * rows are walked cell by cell (length-encoded strings). */
+    struct pii_tap tap;
+    uint64_t name_cols; /* columns (first 64) whose name holds "name" */
+    uint64_t cell_rem;  /* value bytes left of the current cell */
+    uint16_t cell_col;  /* index of the current cell */
+    uint8_t cell_st;    /* 0 length byte, 1 extra length bytes, 2 value */
+    uint8_t cell_need, cell_nl;
+    uint8_t cell_len[8];
 };
 
-/* Hook for the PII scanner: result-row payload bytes (sensor/pii.h lands on
- * its own branch; until then rows are only counted). */
-static void mysql_scan_row(struct my_state *st, struct app_ctx *ctx, const uint8_t *data,
-                           size_t len)
+static int lenenc(struct bw_cursor *c, uint64_t *v);
+
+/* Starts scanning a result set into the open command's counts. */
+static void pii_begin(struct my_state *st, struct app_ctx *ctx)
 {
-    (void)st;
-    (void)ctx;
-    (void)data;
-    (void)len;
+    if (!st->tx.pii_used) {
+        pii_counts_init(&st->tx.pii);
+        st->tx.pii_used = 1;
+    }
+    pii_tap_begin(&st->tap, ctx->pii, ctx->pii_scratch, ctx->pii_pool, &st->tx.pii);
+    st->name_cols = 0;
+}
+
+static void cell_next(struct my_state *st)
+{
+    st->cell_col++;
+    st->cell_st = 0;
+    pii_tap_sep(&st->tap, '\t');
+}
+
+/* One column definition: a column named like "name" gets a "name=" key
+ * before its cells (the scanner finds names only after such a key; column
+ * names are not stream-wide context, see pgsql_row_description). */
+static void pii_coldef(struct my_state *st, uint64_t col, const uint8_t *p, size_t n)
+{
+    struct bw_cursor c;
+    uint64_t l = 0;
+    bw_cur_init(&c, p, n);
+    for (int i = 0; i < 4; i++) /* catalog, schema, table, org_table */
+        if (lenenc(&c, &l) != 0 || bw_cur_skip(&c, l) != 0)
+            return;
+    if (lenenc(&c, &l) != 0 || l > bw_cur_left(&c))
+        return;
+    const char *name = (const char *)bw_cur_ptr(&c);
+    for (size_t k = 0; col < 64 && k + 4 <= l; k++)
+        if (strncasecmp(name + k, "name", 4) == 0) {
+            st->name_cols |= 1ull << col;
+            break;
+        }
+}
+
+/* The PII scanner hook: payload bytes of a result row (off: offset of data
+ * in the packet). Text rows are walked cell by cell so that only values are
+ * scanned, separated; binary rows (prepared statements) are scanned whole. */
+static void mysql_scan_row(struct my_state *st, struct app_ctx *ctx, uint32_t off,
+                           const uint8_t *data, size_t len)
+{
+    if (!st->tap.on)
+        pii_begin(st, ctx);
+    if (st->tx.cmd != 0x03) {
+        pii_tap_put(&st->tap, data, len);
+        if (off + len >= st->rd[FLOW_TOCLIENT].plen)
+            pii_tap_sep(&st->tap, '\n');
+        return;
+    }
+    if (off == 0) {
+        st->cell_col = 0;
+        st->cell_st = 0;
+    }
+    struct bw_cursor c;
+    bw_cur_init(&c, data, len);
+    while (bw_cur_left(&c) > 0) {
+        uint8_t b;
+        if (st->cell_st == 2) {
+            size_t k = bw_cur_left(&c) < st->cell_rem ? bw_cur_left(&c) : (size_t)st->cell_rem;
+            const uint8_t *v = NULL;
+            (void)bw_cur_take(&c, k, &v);
+            pii_tap_put(&st->tap, v, k);
+            st->cell_rem -= k;
+            if (st->cell_rem == 0)
+                cell_next(st);
+            continue;
+        }
+        (void)bw_cur_u8(&c, &b);
+        if (st->cell_st == 0) {
+            if (b == 0xFB) { /* NULL */
+                st->cell_col++;
+                continue;
+            }
+            if (b < 0xFB) {
+                st->cell_rem = b;
+            } else if (b == 0xFF) {
+                return; /* not a length: not a text row */
+            } else {
+                st->cell_need = b == 0xFC ? 2 : b == 0xFD ? 3 : 8;
+                st->cell_nl = 0;
+                st->cell_st = 1;
+                continue;
+            }
+        } else {
+            st->cell_len[st->cell_nl++] = b;
+            if (st->cell_nl < st->cell_need)
+                continue;
+            st->cell_rem = 0;
+            for (int i = st->cell_nl - 1; i >= 0; i--)
+                st->cell_rem = st->cell_rem << 8 | st->cell_len[i];
+        }
+        if (st->cell_rem == 0) {
+            st->cell_col++;
+            st->cell_st = 0;
+            continue;
+        }
+        st->cell_st = 2;
+        if (st->cell_col < 64 && (st->name_cols >> st->cell_col & 1))
+            pii_tap_put(&st->tap, "name=", 5);
+    }
 }
 
 /* Copies a string, cut to the destination. */
@@ -262,6 +372,7 @@ static void emit_access(struct my_state *st, struct app_ctx *ctx, const struct m
     ev.records_src = ACCESS_REC_ROWS;
     ev.bytes = tx->bytes;
     ev.status = tx->error ? -(int)(tx->err_code ? tx->err_code : 1) : 0;
+    ev.pii = tx->pii_used ? &tx->pii : NULL;
     ev.flow = f;
     ev.flow_id = f->flow_id;
     access_emit(ctx->access, &ev);
@@ -275,8 +386,12 @@ static void tx_finish(struct my_state *st, struct app_ctx *ctx)
         return;
     tx->active = 0;
     st->resp = R_NONE;
-    if (tx->cmd == 0x19 || tx->cmd == 0x18)
+    pii_tap_end(&st->tap);
+    if (tx->cmd == 0x19 || tx->cmd == 0x18) {
+        pii_counts_release(ctx->pii_pool, &tx->pii);
+        tx->pii_used = 0;
         return; /* statement close / long data: no response, nothing to say */
+    }
     struct sql_tables tables;
     sql_tables_extract(tx->query, tx->qlen, st->schema, 0, &tables);
     st->tx_count++;
@@ -317,10 +432,14 @@ static void tx_finish(struct my_state *st, struct app_ctx *ctx)
             bw_json_bool(j, "gap", true);
         if (tx->anomalies)
             bw_json_uint(j, "anomalies", tx->anomalies);
+        if (tx->pii_used)
+            pii_counts_json(j, "pii", &tx->pii);
         bw_json_obj_end(j);
         eve_end(ctx->eve);
     }
     emit_access(st, ctx, tx, &tables);
+    pii_counts_release(ctx->pii_pool, &tx->pii);
+    tx->pii_used = 0;
 }
 
 static void tx_begin(struct my_state *st, struct app_ctx *ctx, uint8_t cmd)
@@ -613,6 +732,8 @@ static void on_server(struct my_state *st, struct app_ctx *ctx, struct my_rd *rd
             st->cols_left = n;
             tx->field_count = n;
             st->resp = R_COLDEFS;
+            if (ctx->pii != NULL)
+                pii_begin(st, ctx);
         }
         break;
     case R_COLDEFS:
@@ -622,6 +743,8 @@ static void on_server(struct my_state *st, struct app_ctx *ctx, struct my_rd *rd
             tx_finish(st, ctx);
             return;
         }
+        if (ctx->pii != NULL && st->cols_left > 0 && st->tap.on)
+            pii_coldef(st, tx->field_count - st->cols_left, rd->cap, rd->caplen);
         if (st->cols_left > 0)
             st->cols_left--;
         if (st->cols_left == 0)
@@ -777,7 +900,7 @@ static enum app_result mysql_parse(void *state, struct app_ctx *ctx, int dir, co
         rd->caplen += (uint32_t)keep;
         if (dir == FLOW_TOCLIENT && st->resp == R_ROWS && ctx->pii != NULL && rd->caplen > 0 &&
             rd->cap[0] != 0xfe && rd->cap[0] != 0xff)
-            mysql_scan_row(st, ctx, p, k);
+            mysql_scan_row(st, ctx, rd->off, p, k);
         rd->off += (uint32_t)k;
         if (rd->off == rd->plen) {
             rd->in_body = 0;
@@ -821,6 +944,7 @@ static void mysql_free_state(void *state, struct app_ctx *ctx)
     if (st == NULL)
         return;
     tx_finish(st, ctx);
+    pii_tap_end(&st->tap);
     free(st);
 }
 

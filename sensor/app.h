@@ -31,6 +31,8 @@ enum app_probe { APP_PROBE_NO = 0, APP_PROBE_YES = 1, APP_PROBE_MORE = 2 };
 struct eve_out;     /* sensor/output-eve.h */
 struct pii_scanner; /* sensor/pii.h */
 struct inventory;   /* sensor/inventory.h */
+struct pii_scratch; /* sensor/pii.h */
+struct pii_pool;    /* sensor/pii-tap.h */
 
 struct app_stats {
     uint64_t detected, errors, gaps, resyncs, events;
@@ -43,6 +45,9 @@ struct app_ctx {
     struct eve_out *eve;               /* protocol events; may be NULL */
     const struct access_sink *access;  /* access events; may be NULL */
     const struct pii_scanner *pii;     /* content scanner; may be NULL */
+    struct pii_scratch *pii_scratch;   /* this worker thread's scanner scratch; NULL = the
+                                          scanner's own (single-threaded use only) */
+    struct pii_pool *pii_pool;         /* this worker's distinct estimators; may be NULL */
     const struct inventory *inventory; /* data inventory; may be NULL */
     struct app_stats *stats;           /* this protocol's counters */
 };

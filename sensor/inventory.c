@@ -55,6 +55,67 @@ static int check_endpoint(const struct bw_ydoc *doc, const struct bw_ynode *n, c
     return 0;
 }
 
+/* One `endpoints` entry: a path, or {path, records_per_response,
+ * records_param, record_bytes}. */
+static int load_endpoint(struct inventory_dataset *d, size_t i, const struct bw_ydoc *doc,
+                         const struct bw_ynode *n, struct bw_err *err)
+{
+    static const char *const keys[] = {"path", "records_per_response", "records_param",
+                                       "record_bytes", NULL};
+    struct inventory_records *r = &d->endpoint_records[i];
+    const struct bw_ynode *v;
+    uint64_t u;
+    memset(r, 0, sizeof(*r));
+    if (n->type != BW_Y_MAP)
+        return copy_str(doc, n, d->endpoints[i], sizeof(d->endpoints[i]), err) ||
+               check_endpoint(doc, n, d->endpoints[i], err);
+    if (bw_ymap_check_keys(doc, n, keys, err) != 0)
+        return -1;
+    if ((v = bw_ymap_get(n, "path")) == NULL)
+        return bw_ynode_err(doc, n, err, "endpoint: missing key 'path'");
+    if (copy_str(doc, v, d->endpoints[i], sizeof(d->endpoints[i]), err) ||
+        check_endpoint(doc, v, d->endpoints[i], err))
+        return -1;
+    if ((v = bw_ymap_get(n, "records_per_response")) != NULL) {
+        if (bw_yget_u64(doc, v, 0, 1000000, &u, err) != 0)
+            return -1;
+        r->per_response = (uint32_t)u;
+    }
+    if ((v = bw_ymap_get(n, "record_bytes")) != NULL) {
+        if (bw_yget_u64(doc, v, 1, 100000000, &u, err) != 0)
+            return -1;
+        r->record_bytes = (uint32_t)u;
+    }
+    if ((v = bw_ymap_get(n, "records_param")) != NULL) {
+        if (copy_str(doc, v, r->param, sizeof(r->param), err) != 0)
+            return -1;
+        if (strpbrk(r->param, "&=?#") != NULL)
+            return bw_ynode_err(doc, v, err, "records_param '%s': a parameter name", r->param);
+    }
+    return 0;
+}
+
+static int load_endpoints(struct inventory_dataset *d, const struct bw_ydoc *doc,
+                          const struct bw_ynode *n, struct bw_err *err)
+{
+    d->nendpoints = 0;
+    if (n == NULL)
+        return 0;
+    if (n->type != BW_Y_SEQ) {
+        if (load_endpoint(d, 0, doc, n, err) != 0)
+            return -1;
+        d->nendpoints = 1;
+        return 0;
+    }
+    if (n->n > INVENTORY_MAX_LOC)
+        return bw_ynode_err(doc, n, err, "more than %d entries", INVENTORY_MAX_LOC);
+    for (size_t i = 0; i < n->n; i++)
+        if (load_endpoint(d, i, doc, n->kids[i], err) != 0)
+            return -1;
+    d->nendpoints = n->n;
+    return 0;
+}
+
 static int load_jur(struct inventory_dataset *d, const struct bw_ydoc *doc,
                     const struct bw_ynode *n, struct bw_err *err)
 {
@@ -88,7 +149,8 @@ static int load_dataset(struct inventory *inv, const struct bw_ydoc *doc, const 
 {
     static const char *const keys[] = {
         "id",         "description", "tables",        "endpoints",         "shares",
-        "categories", "subjects",    "jurisdictions", "encrypted_at_rest", NULL};
+        "categories", "subjects",    "jurisdictions", "encrypted_at_rest", "record_bytes",
+        NULL};
     struct inventory_dataset *d = &inv->ds[inv->n];
     memset(d, 0, sizeof(*d));
     if (bw_ymap_check_keys(doc, n, keys, err) != 0)
@@ -106,8 +168,7 @@ static int load_dataset(struct inventory *inv, const struct bw_ydoc *doc, const 
         return -1;
     if (str_list(doc, bw_ymap_get(n, "tables"), d->tables[0], sizeof(d->tables[0]),
                  INVENTORY_MAX_LOC, &d->ntables, err) != 0 ||
-        str_list(doc, bw_ymap_get(n, "endpoints"), d->endpoints[0], sizeof(d->endpoints[0]),
-                 INVENTORY_MAX_LOC, &d->nendpoints, err) != 0 ||
+        load_endpoints(d, doc, bw_ymap_get(n, "endpoints"), err) != 0 ||
         str_list(doc, bw_ymap_get(n, "shares"), d->shares[0], sizeof(d->shares[0]),
                  INVENTORY_MAX_LOC, &d->nshares, err) != 0 ||
         str_list(doc, bw_ymap_get(n, "categories"), d->categories[0], sizeof(d->categories[0]),
@@ -115,11 +176,12 @@ static int load_dataset(struct inventory *inv, const struct bw_ydoc *doc, const 
         return -1;
     if (d->ntables + d->nendpoints + d->nshares == 0)
         return bw_ynode_err(doc, n, err, "dataset '%s': no tables, endpoints or shares", d->id);
-    if ((v = bw_ymap_get(n, "endpoints")) != NULL)
-        for (size_t i = 0; i < d->nendpoints; i++)
-            if (check_endpoint(doc, v->type == BW_Y_SEQ ? v->kids[i] : v, d->endpoints[i], err) !=
-                0)
-                return -1;
+    uint64_t rb;
+    if ((v = bw_ymap_get(n, "record_bytes")) != NULL) {
+        if (bw_yget_u64(doc, v, 1, 100000000, &rb, err) != 0)
+            return -1;
+        d->record_bytes = (uint32_t)rb;
+    }
     if (classes != NULL && (v = bw_ymap_get(n, "categories")) != NULL)
         for (size_t i = 0; i < d->ncategories; i++)
             if (dataclass_find(classes, d->categories[i]) == NULL)
@@ -248,14 +310,92 @@ bool inventory_endpoint_match(const char *pat, const char *path)
     return p == end;
 }
 
-const struct inventory_dataset *inventory_find_endpoint(const struct inventory *inv,
-                                                        const char *path)
+const struct inventory_dataset *inventory_find_endpoint_rec(const struct inventory *inv,
+                                                            const char *path,
+                                                            const struct inventory_records **rec)
 {
     for (size_t i = 0; i < inv->n; i++)
         for (size_t k = 0; k < inv->ds[i].nendpoints; k++)
-            if (inventory_endpoint_match(inv->ds[i].endpoints[k], path))
+            if (inventory_endpoint_match(inv->ds[i].endpoints[k], path)) {
+                if (rec != NULL)
+                    *rec = &inv->ds[i].endpoint_records[k];
                 return &inv->ds[i];
+            }
     return NULL;
+}
+
+const struct inventory_dataset *inventory_find_endpoint(const struct inventory *inv,
+                                                        const char *path)
+{
+    return inventory_find_endpoint_rec(inv, path, NULL);
+}
+
+/* The decimal value of query parameter `name` in uri; -1 when absent or not
+ * a number (at most 9 digits). */
+static int64_t query_param(const char *uri, const char *name)
+{
+    const char *q = strchr(uri, '?');
+    size_t nl = strlen(name);
+    while (q != NULL && *q != '\0' && *q != '#') {
+        q++;
+        if (strncmp(q, name, nl) == 0 && q[nl] == '=') {
+            const char *v = q + nl + 1;
+            int64_t x = 0;
+            int digits = 0;
+            while (*v >= '0' && *v <= '9' && digits < 10) {
+                x = x * 10 + (*v++ - '0');
+                digits++;
+            }
+            if (digits == 0 || digits > 9 || (*v != '\0' && *v != '&' && *v != '#'))
+                return -1;
+            return x;
+        }
+        q = strchr(q, '&');
+    }
+    return -1;
+}
+
+enum access_records_src inventory_http_records(const struct inventory *inv, const char *uri,
+                                               int status, uint64_t bytes, uint64_t *records)
+{
+    const struct inventory_records *r = NULL;
+    const struct inventory_dataset *d;
+    if (inv == NULL || status < 200 || status > 299 ||
+        (d = inventory_find_endpoint_rec(inv, uri, &r)) == NULL)
+        return ACCESS_REC_NONE;
+    if (r->param[0]) {
+        int64_t v = query_param(uri, r->param);
+        if (v >= 0) {
+            uint64_t n = (uint64_t)v;
+            *records = d->subjects > 0 && n > d->subjects ? d->subjects : n;
+            return ACCESS_REC_INVENTORY;
+        }
+    }
+    if (r->per_response > 0) {
+        *records = r->per_response;
+        return ACCESS_REC_INVENTORY;
+    }
+    uint32_t rb = r->record_bytes ? r->record_bytes : d->record_bytes;
+    if (rb > 0 && bytes > 0) {
+        *records = (bytes + rb / 2) / rb;
+        return ACCESS_REC_BYTES;
+    }
+    return ACCESS_REC_NONE;
+}
+
+int inventory_apply_http(const struct inventory *inv, struct bw_access *ev)
+{
+    if (inv == NULL || (ev->channel != ACCESS_CH_HTTP && ev->channel != ACCESS_CH_LOG) ||
+        ev->records_src != ACCESS_REC_NONE || ev->direction != ACCESS_READ || ev->detail[0] != '/')
+        return 0;
+    uint64_t n = 0;
+    enum access_records_src src =
+        inventory_http_records(inv, ev->detail, ev->status, ev->bytes, &n);
+    if (src == ACCESS_REC_NONE)
+        return 0;
+    ev->records = n;
+    ev->records_src = src;
+    return 1;
 }
 
 const struct inventory_dataset *inventory_find_share(const struct inventory *inv, const char *path)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "sensor/access.h"
 #include "sensor/dataclass.h"
 
 #define INVENTORY_MAX_LOC 16 /* tables, endpoints and shares of one dataset, each */
@@ -22,6 +23,16 @@ struct inventory_share {
     double share;    /* of the dataset's subjects, 0..1 */
 };
 
+/* How many records one successful response of an endpoint carries, for
+ * HTTP access events whose body was not counted (nginx logs, non-JSON or
+ * unparsed bodies). First match wins: the query parameter, the fixed number,
+ * then bytes / record_bytes. */
+struct inventory_records {
+    char param[32];        /* query parameter that states the records asked for ("per_page") */
+    uint32_t per_response; /* records in one response; 0 = not stated */
+    uint32_t record_bytes; /* bytes of one record in the body; 0 = the dataset's */
+};
+
 struct inventory_dataset {
     char id[64];
     char description[160];
@@ -30,6 +41,8 @@ struct inventory_dataset {
     char endpoints[INVENTORY_MAX_LOC][128]; /* "/api/customers/{n}"; {n} digits, {s} any
                                                segment, a final "*" any rest */
     size_t nendpoints;
+    struct inventory_records endpoint_records[INVENTORY_MAX_LOC]; /* per endpoint */
+    uint32_t record_bytes; /* default bytes of one record for every endpoint; 0 unknown */
     char shares[INVENTORY_MAX_LOC][128]; /* path prefixes: "//fs01/exports" */
     size_t nshares;
     char categories[INVENTORY_MAX_CAT][32];
@@ -64,6 +77,22 @@ const struct inventory_dataset *inventory_find_table(const struct inventory *inv
 /* Request path, query string ignored, against the endpoint patterns. */
 const struct inventory_dataset *inventory_find_endpoint(const struct inventory *inv,
                                                         const char *path);
+/* The same, also giving the matched endpoint's records rule (owned by inv). */
+const struct inventory_dataset *inventory_find_endpoint_rec(const struct inventory *inv,
+                                                            const char *path,
+                                                            const struct inventory_records **rec);
+/* Records of one HTTP response read from an inventory endpoint: for a 2xx
+ * status, records from the endpoint's query parameter (capped at the
+ * dataset's subjects when known), its records per response, or body bytes
+ * divided by the record size (rounded). `uri` is path + query. Returns
+ * ACCESS_REC_INVENTORY or ACCESS_REC_BYTES with *records set, or
+ * ACCESS_REC_NONE (records untouched) when the inventory says nothing. */
+enum access_records_src inventory_http_records(const struct inventory *inv, const char *uri,
+                                               int status, uint64_t bytes, uint64_t *records);
+/* Applies inventory_http_records to an access event of an HTTP read (packet
+ * or web log) whose records are unknown (records_src NONE); uri from
+ * ev->detail. Returns 1 when records were set. */
+int inventory_apply_http(const struct inventory *inv, struct bw_access *ev);
 /* File path under one of the shares (prefix ending at a '/' boundary). */
 const struct inventory_dataset *inventory_find_share(const struct inventory *inv, const char *path);
 

@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/timeutil.h"
 #include "sensor/output-eve.h"
+#include "sensor/pii-tap.h"
 
 void worker_config_defaults(struct worker_config *cfg)
 {
@@ -177,6 +178,8 @@ void worker_free(struct worker *w)
     flow_table_free(w->flows); /* ends flows: needs the stream engine alive */
     stream_engine_free(w->stream);
     ring_pool_free(w->ring);
+    pii_scratch_free(w->pii_scratch);
+    pii_pool_free(w->pii_pool);
     if (w->dec_ok)
         decoder_fini(&w->dec);
     free(w);
@@ -190,6 +193,23 @@ void worker_shutdown(struct worker *w)
 void worker_set_access_sink(struct worker *w, const struct access_sink *sink)
 {
     w->tmpl.access = sink;
+}
+
+int worker_set_pii(struct worker *w, const struct pii_scanner *sc, size_t pool_n,
+                   struct bw_err *err)
+{
+    w->pii_scratch = pii_scratch_new(sc, err);
+    if (w->pii_scratch == NULL || (w->pii_pool = pii_pool_new(pool_n, err)) == NULL)
+        return -1;
+    w->tmpl.pii = sc;
+    w->tmpl.pii_scratch = w->pii_scratch;
+    w->tmpl.pii_pool = w->pii_pool;
+    return 0;
+}
+
+void worker_set_inventory(struct worker *w, const struct inventory *inv)
+{
+    w->tmpl.inventory = inv;
 }
 
 /* Packet times come from untrusted files: keep them in [0, 2^52] us (year

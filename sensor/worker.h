@@ -46,6 +46,8 @@ struct worker {
     int64_t last_ts_us; /* newest packet time seen */
     int64_t last_tick_us;
     int dec_ok;
+    struct pii_scratch *pii_scratch; /* owned: this worker's scanner scratch */
+    struct pii_pool *pii_pool;       /* owned: distinct estimators of its transactions */
 };
 
 void worker_config_defaults(struct worker_config *cfg);
@@ -67,6 +69,14 @@ void worker_shutdown(struct worker *w);
 
 /* Where access events go (detection); borrowed, may be NULL. */
 void worker_set_access_sink(struct worker *w, const struct access_sink *sink);
+
+/* Turns on content scanning with sc (borrowed, outlives the worker): the
+ * worker makes its own scanner scratch and a pool of pool_n distinct
+ * estimators. Call before the first packet. Returns 0 or -1 with err. */
+int worker_set_pii(struct worker *w, const struct pii_scanner *sc, size_t pool_n,
+                   struct bw_err *err) BW_WUR;
+/* The data inventory the parsers consult (borrowed, may be NULL). */
+void worker_set_inventory(struct worker *w, const struct inventory *inv);
 
 /* One captured frame through the pipeline. Bytes are borrowed for the call. */
 void worker_packet(struct worker *w, int dlt, const uint8_t *data, uint32_t caplen,
