@@ -67,6 +67,9 @@ rc=0
 "$BW_BIN" sensor -r "$a" --log bogus:/dev/null >/dev/null 2>"$tmp/err" || rc=$?
 [ $rc -ne 0 ] || fail "--log with an unknown format must fail"
 grep -q "unknown log format 'bogus'" "$tmp/err" || fail "--log: no message naming the format"
+rc=0
+"$BW_BIN" sensor -r "$a" --follow --once >/dev/null 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "--follow --once: exit $rc, expected 2"
 # A BPF filter applies to files too.
 "$BW_BIN" sensor -r "$a" -r "$b" --filter "ip6" --eve "$tmp/f.json"
 [ "$(flows "$tmp/f.json" | wc -l)" -eq 1 ] || fail "--filter ip6 should leave one flow"
