@@ -388,6 +388,8 @@ static void access_question(struct app_ctx *ctx, const struct dns_name *n, uint1
         if (ctx->pii_pool != NULL && pii_counts_attach(ctx->pii_pool, &pc) > 0)
             (void)pii_scan_dns_name(ctx->pii, ctx->pii_scratch, n->s, n->len, &pc);
         ev.pii = &pc;
+        if ((ev.records = pii_counts_records(&pc)) > 0)
+            ev.records_src = ACCESS_REC_PII;
     }
     ev.flow = f;
     ev.flow_id = f->flow_id;

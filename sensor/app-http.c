@@ -290,6 +290,11 @@ static void emit_tx(struct http_state *s, struct app_ctx *ctx, struct http_tx *t
             rsrc = inventory_http_records(ctx->inventory, tx->url, tx->status, tx->resp_body,
                                           &records);
     }
+    /* Nothing else known (uploads, bodies outside the inventory): the people
+     * whose personal data the content carried. */
+    if (rsrc == ACCESS_REC_NONE && !tx->tunnel && tx->pii_used[pd] &&
+        (records = pii_counts_records(&tx->pii[pd])) > 0)
+        rsrc = ACCESS_REC_PII;
 
     if (ctx->stats)
         ctx->stats->events++;
@@ -356,10 +361,10 @@ static void emit_tx(struct http_state *s, struct app_ctx *ctx, struct http_tx *t
         } else {
             ev.direction = ACCESS_READ;
             ev.bytes = tx->tunnel ? tx->tunnel_bytes[1] : tx->resp_body;
-            if (rsrc != ACCESS_REC_NONE) {
-                ev.records = records;
-                ev.records_src = rsrc;
-            }
+        }
+        if (rsrc != ACCESS_REC_NONE) {
+            ev.records = records;
+            ev.records_src = rsrc;
         }
         if (tx->pii_used[pd])
             ev.pii = &tx->pii[pd];

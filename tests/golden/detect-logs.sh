@@ -28,7 +28,7 @@ logs:
       log_line_prefix: "%m [%p] %q%u@%d %h "
 EOT
 # The log sources must be present, or nothing here can be judged.
-"$BIN" sensor -c "$T/bw.yaml" --log nginx:"$SRC/pcaps/logs/nginx-access.log" --eve "$T/probe.json" \
+"$BIN" sensor -c "$T/bw.yaml" --once --log nginx:"$SRC/pcaps/logs/nginx-access.log" --eve "$T/probe.json" \
 	--rules "$SRC/rules/default" --redis none >/dev/null 2>"$T/probe.err"
 if ! grep -q '"event_type":"access"' "$T/probe.json" 2>/dev/null; then
 	echo "the sensor produced no access events from logs (log sources not present yet):"
@@ -42,7 +42,7 @@ declare -A FMT=([nginx-access]=nginx [mariadb-slow]=mysql-slow [postgresql]=post
 for truth in "$SRC"/pcaps/logs/*.truth.json; do
 	l=$(basename "$truth" .truth.json)
 	rm -rf "$T/state"
-	"$BIN" sensor -c "$T/bw.yaml" --log "${FMT[$l]}:$SRC/pcaps/logs/$l.log" --eve "$T/log-$l.json" \
+	"$BIN" sensor -c "$T/bw.yaml" --once --log "${FMT[$l]}:$SRC/pcaps/logs/$l.log" --eve "$T/log-$l.json" \
 		--rules "$SRC/rules/default" --redis none >/dev/null 2>"$T/log-$l.err" ||
 		{ echo "sensor failed on log $l:"; cat "$T/log-$l.err"; fail=1; }
 	python3 "$SRC/tests/golden/detect-check.py" log "$truth" "$T/log-$l.json" >>"$T/out" || fail=1
