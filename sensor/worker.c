@@ -9,6 +9,7 @@
 
 #include "common/config.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/timeutil.h"
 #include "sensor/output-eve.h"
 #include "sensor/pii-tap.h"
@@ -179,6 +180,8 @@ void worker_free(struct worker *w)
     stream_engine_free(w->stream);
     ring_pool_free(w->ring);
     pii_scratch_free(w->pii_scratch);
+    if (pii_pool_in_use(w->pii_pool) != 0) /* every transaction gives its estimators back */
+        bw_warn("pii: %zu distinct estimators not returned", pii_pool_in_use(w->pii_pool));
     pii_pool_free(w->pii_pool);
     if (w->dec_ok)
         decoder_fini(&w->dec);

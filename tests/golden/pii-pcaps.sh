@@ -19,7 +19,9 @@ printf 'breachwatch-test' >"$tmp/state/pii.key"
 chmod 600 "$tmp/state/pii.key"
 printf 'state_dir: %s\ninventory: %s\n' "$tmp/state" "$BW_SRC/config/inventory.yaml" >"$tmp/bw.yaml"
 for s in exfil-pgsql-bulk exfil-mysql-bulk exfil-api-scrape exfil-http-upload; do
-    "$BW_BIN" sensor -c "$tmp/bw.yaml" -r "$P/$s.pcap" --eve "$tmp/$s.eve"
+    "$BW_BIN" sensor -c "$tmp/bw.yaml" -r "$P/$s.pcap" --eve "$tmp/$s.eve" 2>"$tmp/$s.err"
+    # every transaction gave its distinct estimators back to the pool
+    ! grep -H "not returned" "$tmp/$s.err" || exit 1
 done
 python3 - "$tmp" "$P" <<'PY'
 import json, sys
