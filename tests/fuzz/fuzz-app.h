@@ -11,6 +11,7 @@
 #include "common/cursor.h"
 #include "sensor/app.h"
 #include "sensor/output-eve.h"
+#include "sensor/pii-tap.h"
 
 static void fuzz_access_sink(void *ctx, const struct bw_access *ev)
 {
@@ -23,8 +24,17 @@ static uint8_t fuzz_pend[2][APP_MAX_PENDING];
 static void fuzz_app(const struct app_proto *ap, const uint8_t *data, size_t size)
 {
     static struct eve_out *eve;
-    if (eve == NULL)
+    static struct pii_scanner *pii;
+    static struct pii_scratch *scratch;
+    static struct pii_pool *pool;
+    if (eve == NULL) {
         eve = eve_open(NULL, NULL); /* formats every event, writes nowhere */
+        /* The PII scanner as the sensor runs it, with a pool small enough to
+         * run dry (raw counts only) on inputs with many types. */
+        pii = pii_scanner_new(NULL);
+        scratch = pii ? pii_scratch_new(pii, NULL) : NULL;
+        pool = pii_pool_new(6, NULL);
+    }
     struct flow f;
     memset(&f, 0, sizeof(f));
     f.proto = IPPROTO_TCP;
@@ -37,7 +47,13 @@ static void fuzz_app(const struct app_proto *ap, const uint8_t *data, size_t siz
     struct app_stats st;
     memset(&st, 0, sizeof(st));
     struct access_sink sink = {fuzz_access_sink, NULL};
-    struct app_ctx ctx = {.flow = &f, .eve = eve, .access = &sink, .stats = &st};
+    struct app_ctx ctx = {.flow = &f,
+                          .eve = eve,
+                          .access = &sink,
+                          .stats = &st,
+                          .pii = pii,
+                          .pii_scratch = scratch,
+                          .pii_pool = pool};
     void *state = ap->new_state(&ctx);
     if (state == NULL)
         return;
@@ -83,6 +99,8 @@ static void fuzz_app(const struct app_proto *ap, const uint8_t *data, size_t siz
         plen[dir] -= used;
     }
     ap->free_state(state, &ctx);
+    if (pii_pool_in_use(pool) != 0)
+        __builtin_trap(); /* every transaction gives its estimators back */
 }
 
 #endif
