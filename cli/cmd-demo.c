@@ -422,6 +422,7 @@ static void stage_logs(struct demo *d)
     argv[n++] = "sensor";
     argv[n++] = "-c";
     argv[n++] = d->config;
+    argv[n++] = "--once"; /* logs alone would be followed */
     for (int i = 0; i < 4; i++) {
         snprintf(specs[i], sizeof(specs[i]), "%s:%s/pcaps/logs/%s", logs[i][0], d->data,
                  logs[i][1]);
