@@ -14,6 +14,8 @@ run() { # OUT WORKERS FILES...
   local out=$1 n=$2
   shift 2
   rm -rf "$W/state" "$out" && mkdir "$W/state"
+  # The same PII key in every run: distinct estimates depend on it.
+  printf 'breachwatch-test' >"$W/state/pii.key" && chmod 600 "$W/state/pii.key"
   printf 'state_dir: %s\n' "$W/state" >"$W/bw.yaml"
   local args=()
   for f in "$@"; do args+=(-r "$f"); done
