@@ -116,6 +116,31 @@ static int demo_write_config(struct demo *d)
     return 0;
 }
 
+/* The incident's categories ({"email":2000,...}) as "email 2000, ..." for the
+ * summary; the JSON text itself when it is not an object. */
+static void categories_text(const char *json, char *out, size_t outlen)
+{
+    json_t *o = json_loads(json, 0, NULL);
+    if (!json_is_object(o) || json_object_size(o) == 0) {
+        snprintf(out, outlen, "%s", json_is_object(o) ? "no personal data counted" : json);
+        json_decref(o);
+        return;
+    }
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    out[0] = '\0';
+    json_object_foreach(o, k, v)
+    {
+        int w = snprintf(out + n, outlen - n, "%s%s %lld", n ? ", " : "", k,
+                         (long long)json_integer_value(v));
+        if (w < 0 || (size_t)w >= outlen - n)
+            break;
+        n += (size_t)w;
+    }
+    json_decref(o);
+}
+
 static int exists(const char *path)
 {
     struct stat st;
@@ -360,7 +385,7 @@ static void load_incidents(struct demo *d)
             else if (strcmp(f, "records") == 0)
                 snprintf(in->records, sizeof(in->records), "%s", v);
             else if (strcmp(f, "categories") == 0)
-                snprintf(in->categories, sizeof(in->categories), "%s", v);
+                categories_text(v, in->categories, sizeof(in->categories));
             else if (strcmp(f, "opened") == 0)
                 snprintf(in->opened, sizeof(in->opened), "%s", v);
             else if (strcmp(f, "status") == 0)
