@@ -31,5 +31,4 @@ void http_json_count_feed(struct http_json_count *jc, const uint8_t *p, size_t n
 /* 1 with *records when the body was array-ish JSON that parsed cleanly so far. */
 int http_json_count_result(const struct http_json_count *jc, uint64_t *records);
 
-
 #endif

@@ -11,8 +11,8 @@
  * URI) into out (NUL-terminated, cut at outlen-1). Segments that are all
  * digits become {n}, UUIDs {uuid}, hex strings of 16+ characters holding a
  * digit {hex}, other
- * letter-and-digit tokens of 20+ characters {id}; the query string and fragment are dropped; "http://host" is
- * removed from an absolute URI. Returns the length written. */
+ * letter-and-digit tokens of 20+ characters {id}; the query string and fragment are dropped;
+ * "http://host" is removed from an absolute URI. Returns the length written. */
 size_t uri_fold(const char *path, size_t len, char *out, size_t outlen);
 
 #endif
