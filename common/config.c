@@ -38,15 +38,7 @@ static int config_scalar_copy(const struct bw_config *cfg, const char *key, char
                               size_t outlen, struct bw_err *err)
 {
     const struct bw_ynode *n = bw_ymap_get(cfg->doc.root, key);
-    const char *s;
-    if (n == NULL)
-        return 0;
-    if (bw_yget_str(&cfg->doc, n, &s, err) != 0)
-        return -1;
-    if (strlen(s) >= outlen)
-        return bw_ynode_err(&cfg->doc, n, err, "%s: longer than %zu bytes", key, outlen - 1);
-    memcpy(out, s, strlen(s) + 1);
-    return 0;
+    return n == NULL ? 0 : bw_yget_strbuf(&cfg->doc, n, out, outlen, err);
 }
 
 int config_load(struct bw_config *cfg, const char *path, struct bw_err *err)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -75,36 +76,16 @@ int bw_parse_double(const char *s, double min, double max, double *out, const ch
     return 0;
 }
 
-int bw_parse_duration_us(const char *s, uint64_t *out_us, const char **reason)
-{
-    size_t n = strlen(s), digits = 0;
-    while (digits < n && s[digits] >= '0' && s[digits] <= '9')
-        digits++;
-    uint64_t v;
-    const char *why = NULL;
-    if (bw_parse_u64n(s, digits, 0, UINT64_MAX, &v, &why) != 0)
-        return fail(reason, why);
-    const char *unit = s + digits;
+/* A unit suffix and what it multiplies by. */
+struct unit {
+    const char *name;
     uint64_t mul;
-    if (*unit == '\0' || strcmp(unit, "s") == 0)
-        mul = 1000000ULL;
-    else if (strcmp(unit, "ms") == 0)
-        mul = 1000ULL;
-    else if (strcmp(unit, "m") == 0 || strcmp(unit, "min") == 0)
-        mul = 60ULL * 1000000ULL;
-    else if (strcmp(unit, "h") == 0)
-        mul = 3600ULL * 1000000ULL;
-    else if (strcmp(unit, "d") == 0)
-        mul = 86400ULL * 1000000ULL;
-    else
-        return fail(reason, "unknown unit (use ms, s, m, h or d)");
-    if (v > UINT64_MAX / mul)
-        return fail(reason, "too large");
-    *out_us = v * mul;
-    return 0;
-}
+};
 
-int bw_parse_size(const char *s, uint64_t *out, const char **reason)
+/* Digits followed by one of `units` (matched case-insensitively when fold);
+ * the first unit is also what a bare number means. */
+static int parse_with_unit(const char *s, const struct unit *units, bool fold, const char *unknown,
+                           uint64_t *out, const char **reason)
 {
     size_t n = strlen(s), digits = 0;
     while (digits < n && s[digits] >= '0' && s[digits] <= '9')
@@ -114,21 +95,42 @@ int bw_parse_size(const char *s, uint64_t *out, const char **reason)
     if (bw_parse_u64n(s, digits, 0, UINT64_MAX, &v, &why) != 0)
         return fail(reason, why);
     const char *u = s + digits;
-    uint64_t mul;
-    if (*u == '\0' || strcasecmp(u, "b") == 0)
-        mul = 1;
-    else if (strcasecmp(u, "k") == 0 || strcasecmp(u, "kb") == 0 || strcasecmp(u, "kib") == 0)
-        mul = 1ULL << 10;
-    else if (strcasecmp(u, "m") == 0 || strcasecmp(u, "mb") == 0 || strcasecmp(u, "mib") == 0)
-        mul = 1ULL << 20;
-    else if (strcasecmp(u, "g") == 0 || strcasecmp(u, "gb") == 0 || strcasecmp(u, "gib") == 0)
-        mul = 1ULL << 30;
-    else
-        return fail(reason, "unknown unit (use k, m or g)");
+    uint64_t mul = 0;
+    if (*u == '\0')
+        mul = units[0].mul;
+    for (size_t i = 0; mul == 0 && units[i].name != NULL; i++)
+        if ((fold ? strcasecmp(u, units[i].name) : strcmp(u, units[i].name)) == 0)
+            mul = units[i].mul;
+    if (mul == 0)
+        return fail(reason, unknown);
     if (v > UINT64_MAX / mul)
         return fail(reason, "too large");
     *out = v * mul;
     return 0;
+}
+
+int bw_parse_duration_us(const char *s, uint64_t *out_us, const char **reason)
+{
+    static const struct unit units[] = {
+        {"s", 1000000ULL},    {"ms", 1000ULL},       {"m", 60000000ULL}, {"min", 60000000ULL},
+        {"h", 3600000000ULL}, {"d", 86400000000ULL}, {NULL, 0}};
+    return parse_with_unit(s, units, false, "unknown unit (use ms, s, m, h or d)", out_us, reason);
+}
+
+int bw_parse_size(const char *s, uint64_t *out, const char **reason)
+{
+    static const struct unit units[] = {{"b", 1},
+                                        {"k", 1ULL << 10},
+                                        {"kb", 1ULL << 10},
+                                        {"kib", 1ULL << 10},
+                                        {"m", 1ULL << 20},
+                                        {"mb", 1ULL << 20},
+                                        {"mib", 1ULL << 20},
+                                        {"g", 1ULL << 30},
+                                        {"gb", 1ULL << 30},
+                                        {"gib", 1ULL << 30},
+                                        {NULL, 0}};
+    return parse_with_unit(s, units, true, "unknown unit (use k, m or g)", out, reason);
 }
 
 int bw_parse_bool(const char *s, int *out, const char **reason)

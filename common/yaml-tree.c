@@ -350,6 +350,31 @@ int bw_yget_duration_us(const struct bw_ydoc *doc, const struct bw_ynode *node, 
     return 0;
 }
 
+int bw_yget_strbuf(const struct bw_ydoc *doc, const struct bw_ynode *node, char *out, size_t outlen,
+                   struct bw_err *err)
+{
+    const char *s;
+    if (bw_yget_str(doc, node, &s, err) != 0)
+        return -1;
+    size_t n = strlen(s);
+    if (n >= outlen)
+        return bw_ynode_err(doc, node, err, "longer than %zu bytes", outlen - 1);
+    memcpy(out, s, n + 1);
+    return 0;
+}
+
+int bw_yget_duration_s(const struct bw_ydoc *doc, const struct bw_ynode *node, uint64_t min_s,
+                       uint64_t *out, struct bw_err *err)
+{
+    uint64_t us;
+    if (bw_yget_duration_us(doc, node, &us, err) != 0)
+        return -1;
+    if (us / 1000000 < min_s)
+        return bw_ynode_err(doc, node, err, "must be at least %llus", (unsigned long long)min_s);
+    *out = us / 1000000;
+    return 0;
+}
+
 int bw_yget_size(const struct bw_ydoc *doc, const struct bw_ynode *node, uint64_t *out,
                  struct bw_err *err)
 {

@@ -74,6 +74,13 @@ int bw_yget_duration_us(const struct bw_ydoc *doc, const struct bw_ynode *node, 
                         struct bw_err *err) BW_WUR;
 int bw_yget_size(const struct bw_ydoc *doc, const struct bw_ynode *node, uint64_t *out,
                  struct bw_err *err) BW_WUR;
+/* A scalar copied into out[outlen] (NUL-terminated); "longer than N bytes" at
+ * its position when it does not fit. */
+int bw_yget_strbuf(const struct bw_ydoc *doc, const struct bw_ynode *node, char *out, size_t outlen,
+                   struct bw_err *err) BW_WUR;
+/* A duration in whole seconds, at least min_s ("must be at least Ns"). */
+int bw_yget_duration_s(const struct bw_ydoc *doc, const struct bw_ynode *node, uint64_t min_s,
+                       uint64_t *out, struct bw_err *err) BW_WUR;
 /* A scalar CIDR or a sequence of them, appended to `set`. */
 int bw_yget_cidrs(const struct bw_ydoc *doc, const struct bw_ynode *node, struct bw_cidr_set *set,
                   struct bw_err *err) BW_WUR;

@@ -71,30 +71,6 @@ static const char *const hook_keys[] = {"name", "argv", "timeout", "kill_grace",
 static const char *const webhook_keys[] = {"name",    "url",         "timeout", "retries",
                                            "backoff", "max_backoff", "on",      NULL};
 
-static int get_strbuf(const struct bw_ydoc *doc, const struct bw_ynode *n, char *out, size_t outlen,
-                      struct bw_err *err)
-{
-    const char *s;
-    if (bw_yget_str(doc, n, &s, err) != 0)
-        return -1;
-    if (strlen(s) >= outlen)
-        return bw_ynode_err(doc, n, err, "longer than %zu bytes", outlen - 1);
-    memcpy(out, s, strlen(s) + 1);
-    return 0;
-}
-
-static int get_secs(const struct bw_ydoc *doc, const struct bw_ynode *n, uint64_t min_s,
-                    uint64_t *out, struct bw_err *err)
-{
-    uint64_t us;
-    if (bw_yget_duration_us(doc, n, &us, err) != 0)
-        return -1;
-    if (us / BW_USEC < min_s)
-        return bw_ynode_err(doc, n, err, "must be at least %llus", (unsigned long long)min_s);
-    *out = us / BW_USEC;
-    return 0;
-}
-
 /* `on: [block, release]` (or a single scalar). */
 static int get_on(const struct bw_ydoc *doc, const struct bw_ynode *n, int *on_block,
                   int *on_release, struct bw_err *err)
@@ -134,7 +110,7 @@ static int load_hook(const struct bw_ydoc *doc, const struct bw_ynode *n, struct
     const struct bw_ynode *v;
     if ((v = bw_ymap_get(n, "name")) == NULL)
         return bw_ynode_err(doc, n, err, "exec hook without a name");
-    if (get_strbuf(doc, v, h->name, sizeof(h->name), err) != 0)
+    if (bw_yget_strbuf(doc, v, h->name, sizeof(h->name), err) != 0)
         return -1;
     if ((v = bw_ymap_get(n, "argv")) == NULL)
         return bw_ynode_err(doc, n, err, "exec hook '%s' without argv", h->name);
@@ -188,11 +164,11 @@ static int load_webhook(const struct bw_ydoc *doc, const struct bw_ynode *n,
     const struct bw_ynode *v;
     if ((v = bw_ymap_get(n, "name")) == NULL)
         return bw_ynode_err(doc, n, err, "webhook without a name");
-    if (get_strbuf(doc, v, w->name, sizeof(w->name), err) != 0)
+    if (bw_yget_strbuf(doc, v, w->name, sizeof(w->name), err) != 0)
         return -1;
     if ((v = bw_ymap_get(n, "url")) == NULL)
         return bw_ynode_err(doc, n, err, "webhook '%s' without url", w->name);
-    if (get_strbuf(doc, v, w->url, sizeof(w->url), err) != 0)
+    if (bw_yget_strbuf(doc, v, w->url, sizeof(w->url), err) != 0)
         return -1;
     if (strncmp(w->url, "http://", 7) != 0 && strncmp(w->url, "https://", 8) != 0)
         return bw_ynode_err(doc, v, err, "url '%s': expected http:// or https://", w->url);
@@ -233,10 +209,10 @@ static int load_nft(const struct bw_ydoc *doc, const struct bw_ynode *n, struct 
         cc->nft_enabled = b;
     }
     if ((v = bw_ymap_get(n, "table")) != NULL &&
-        get_strbuf(doc, v, cc->nft.table, sizeof(cc->nft.table), err) != 0)
+        bw_yget_strbuf(doc, v, cc->nft.table, sizeof(cc->nft.table), err) != 0)
         return -1;
     if ((v = bw_ymap_get(n, "family")) != NULL &&
-        get_strbuf(doc, v, cc->nft.family, sizeof(cc->nft.family), err) != 0)
+        bw_yget_strbuf(doc, v, cc->nft.family, sizeof(cc->nft.family), err) != 0)
         return -1;
     if ((v = bw_ymap_get(n, "priority")) != NULL) {
         const char *s, *why;
@@ -278,12 +254,14 @@ static int load_conf(struct containment *c, struct bw_err *err)
         return 0;
     if (bw_yexpect(doc, sec, BW_Y_MAP, err) != 0 || bw_ymap_check_keys(doc, sec, top_keys, err))
         return -1;
-    if ((v = bw_ymap_get(sec, "ttl")) != NULL && get_secs(doc, v, 1, &cc->ttl_s, err) != 0)
+    if ((v = bw_ymap_get(sec, "ttl")) != NULL &&
+        bw_yget_duration_s(doc, v, 1, &cc->ttl_s, err) != 0)
         return -1;
-    if ((v = bw_ymap_get(sec, "max_ttl")) != NULL && get_secs(doc, v, 1, &cc->max_ttl_s, err))
+    if ((v = bw_ymap_get(sec, "max_ttl")) != NULL &&
+        bw_yget_duration_s(doc, v, 1, &cc->max_ttl_s, err))
         return -1;
     if ((v = bw_ymap_get(sec, "offender_memory")) != NULL &&
-        get_secs(doc, v, 1, &cc->memory_s, err) != 0)
+        bw_yget_duration_s(doc, v, 1, &cc->memory_s, err) != 0)
         return -1;
     if ((v = bw_ymap_get(sec, "escalation_factor")) != NULL &&
         bw_yget_double(doc, v, 1.0, 100.0, &cc->factor, err) != 0)
@@ -295,7 +273,7 @@ static int load_conf(struct containment *c, struct bw_err *err)
         return -1;
     if ((v = bw_ymap_get(sec, "state_file")) != NULL) {
         char tmp[512];
-        if (get_strbuf(doc, v, tmp, sizeof(tmp), err) != 0)
+        if (bw_yget_strbuf(doc, v, tmp, sizeof(tmp), err) != 0)
             return -1;
         snprintf(cc->state_file, sizeof(cc->state_file), "%s", tmp);
     }

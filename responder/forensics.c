@@ -601,10 +601,9 @@ int forensics_get_incident(struct forensics *f, const char *id, struct bw_buf *o
     return rc;
 }
 
-int forensics_actor_incident(struct forensics *f, const char *ip, char *id, size_t idlen)
+/* GET key into id[idlen]: 0 found, 1 absent (or too long), -1 Redis failed. */
+static int get_id(struct forensics *f, const char *key, char *id, size_t idlen)
 {
-    char key[256];
-    ip_key(f, "actor", ip, key, sizeof(key));
     redisReply *rep = cmdv(f, 2, (const char *[]){"GET", key});
     if (rep == NULL)
         return -1;
@@ -617,20 +616,18 @@ int forensics_actor_incident(struct forensics *f, const char *ip, char *id, size
     return rc;
 }
 
+int forensics_actor_incident(struct forensics *f, const char *ip, char *id, size_t idlen)
+{
+    char key[256];
+    ip_key(f, "actor", ip, key, sizeof(key));
+    return get_id(f, key, id, idlen);
+}
+
 int forensics_alert_incident(struct forensics *f, const char *alert_id, char *id, size_t idlen)
 {
     char key[256];
     ip_key(f, "alert", alert_id, key, sizeof(key));
-    redisReply *rep = cmdv(f, 2, (const char *[]){"GET", key});
-    if (rep == NULL)
-        return -1;
-    int rc = 1;
-    if (rep->type == REDIS_REPLY_STRING && rep->len < idlen) {
-        memcpy(id, rep->str, rep->len + 1);
-        rc = 0;
-    }
-    bw_redis_reply_free(rep);
-    return rc;
+    return get_id(f, key, id, idlen);
 }
 
 int forensics_has_entry(struct forensics *f, const char *inc, const char *eid)

@@ -18,15 +18,7 @@ static int get_str(const struct bw_ydoc *doc, const struct bw_ynode *map, const 
                    char *out, size_t outlen, struct bw_err *err)
 {
     const struct bw_ynode *n = bw_ymap_get(map, key);
-    const char *s;
-    if (n == NULL)
-        return 0;
-    if (bw_yget_str(doc, n, &s, err) != 0)
-        return -1;
-    if (strlen(s) >= outlen)
-        return bw_ynode_err(doc, n, err, "%s: longer than %zu bytes", key, outlen - 1);
-    snprintf(out, outlen, "%s", s);
-    return 0;
+    return n == NULL ? 0 : bw_yget_strbuf(doc, n, out, outlen, err);
 }
 
 static int country_code(const struct bw_ydoc *doc, const struct bw_ynode *k, char out[3],

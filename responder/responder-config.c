@@ -29,31 +29,6 @@ const char *playbook_mode_name(enum playbook_mode m)
     return "?";
 }
 
-/* Copies a scalar into a fixed buffer, naming the node when too long. */
-static int get_strbuf(const struct bw_ydoc *doc, const struct bw_ynode *n, char *out, size_t outlen,
-                      struct bw_err *err)
-{
-    const char *s;
-    if (bw_yget_str(doc, n, &s, err) != 0)
-        return -1;
-    if (strlen(s) >= outlen)
-        return bw_ynode_err(doc, n, err, "longer than %zu bytes", outlen - 1);
-    memcpy(out, s, strlen(s) + 1);
-    return 0;
-}
-
-static int load_duration_s(const struct bw_ydoc *doc, const struct bw_ynode *n, uint64_t min_s,
-                           uint64_t *out, struct bw_err *err)
-{
-    uint64_t us;
-    if (bw_yget_duration_us(doc, n, &us, err) != 0)
-        return -1;
-    if (us / 1000000 < min_s)
-        return bw_ynode_err(doc, n, err, "must be at least %llus", (unsigned long long)min_s);
-    *out = us / 1000000;
-    return 0;
-}
-
 static int load_playbook(struct responder_config *cfg, const struct bw_ynode *n, struct bw_err *err)
 {
     const struct bw_ydoc *doc = &cfg->doc;
@@ -72,7 +47,7 @@ static int load_playbook(struct responder_config *cfg, const struct bw_ynode *n,
     const struct bw_ynode *v;
     if ((v = bw_ymap_get(n, "name")) == NULL)
         return bw_ynode_err(doc, n, err, "playbook without a name");
-    if (get_strbuf(doc, v, pb->name, sizeof(pb->name), err) != 0)
+    if (bw_yget_strbuf(doc, v, pb->name, sizeof(pb->name), err) != 0)
         return -1;
     for (int i = 0; i < cfg->nplaybooks; i++)
         if (strcmp(cfg->playbooks[i].name, pb->name) == 0)
@@ -81,7 +56,7 @@ static int load_playbook(struct responder_config *cfg, const struct bw_ynode *n,
     if ((v = bw_ymap_get(n, "rules")) == NULL)
         return bw_ynode_err(doc, n, err, "playbook '%s': no rules (use [\"*\"] for all)", pb->name);
     if (v->type == BW_Y_SCALAR) {
-        if (get_strbuf(doc, v, pb->rules[0], sizeof(pb->rules[0]), err) != 0)
+        if (bw_yget_strbuf(doc, v, pb->rules[0], sizeof(pb->rules[0]), err) != 0)
             return -1;
         pb->nrules = 1;
     } else {
@@ -92,7 +67,7 @@ static int load_playbook(struct responder_config *cfg, const struct bw_ynode *n,
         for (size_t i = 0; i < v->n; i++) {
             if (pb->nrules >= PLAYBOOK_RULES_MAX)
                 return bw_ynode_err(doc, v->kids[i], err, "more than %d rules", PLAYBOOK_RULES_MAX);
-            if (get_strbuf(doc, v->kids[i], pb->rules[pb->nrules], sizeof(pb->rules[0]), err))
+            if (bw_yget_strbuf(doc, v->kids[i], pb->rules[pb->nrules], sizeof(pb->rules[0]), err))
                 return -1;
             pb->nrules++;
         }
@@ -106,7 +81,7 @@ static int load_playbook(struct responder_config *cfg, const struct bw_ynode *n,
     if ((v = bw_ymap_get(n, "min_records")) != NULL &&
         bw_yget_u64(doc, v, 0, UINT64_MAX, &pb->min_records, err) != 0)
         return -1;
-    if ((v = bw_ymap_get(n, "ttl")) != NULL && load_duration_s(doc, v, 1, &pb->ttl_s, err) != 0)
+    if ((v = bw_ymap_get(n, "ttl")) != NULL && bw_yget_duration_s(doc, v, 1, &pb->ttl_s, err) != 0)
         return -1;
     if ((v = bw_ymap_get(n, "mode")) != NULL) {
         const char *s;
@@ -149,7 +124,7 @@ static int load_doc(struct responder_config *cfg, struct bw_err *err)
             bw_ymap_check_keys(doc, sec, incident_keys, err) != 0)
             return -1;
         if ((v = bw_ymap_get(sec, "window")) != NULL &&
-            load_duration_s(doc, v, 1, &cfg->incident_window_s, err) != 0)
+            bw_yget_duration_s(doc, v, 1, &cfg->incident_window_s, err) != 0)
             return -1;
         if ((v = bw_ymap_get(sec, "escalate_alerts")) != NULL &&
             bw_yget_u64(doc, v, 0, 1000000, &cfg->escalate_alerts, err) != 0)
@@ -160,10 +135,10 @@ static int load_doc(struct responder_config *cfg, struct bw_err *err)
             bw_ymap_check_keys(doc, sec, consumer_keys, err) != 0)
             return -1;
         if ((v = bw_ymap_get(sec, "group")) != NULL &&
-            get_strbuf(doc, v, cfg->group, sizeof(cfg->group), err) != 0)
+            bw_yget_strbuf(doc, v, cfg->group, sizeof(cfg->group), err) != 0)
             return -1;
         if ((v = bw_ymap_get(sec, "name")) != NULL &&
-            get_strbuf(doc, v, cfg->consumer, sizeof(cfg->consumer), err) != 0)
+            bw_yget_strbuf(doc, v, cfg->consumer, sizeof(cfg->consumer), err) != 0)
             return -1;
         if ((v = bw_ymap_get(sec, "reclaim_idle")) != NULL) {
             uint64_t us;
@@ -173,13 +148,13 @@ static int load_doc(struct responder_config *cfg, struct bw_err *err)
         }
     }
     if ((v = bw_ymap_get(root, "key_prefix")) != NULL) {
-        if (get_strbuf(doc, v, cfg->prefix, sizeof(cfg->prefix), err) != 0)
+        if (bw_yget_strbuf(doc, v, cfg->prefix, sizeof(cfg->prefix), err) != 0)
             return -1;
         cfg->prefix_set = 1;
     }
     if ((v = bw_ymap_get(root, "state_dir")) != NULL) {
         char tmp[256];
-        if (get_strbuf(doc, v, tmp, sizeof(tmp), err) != 0)
+        if (bw_yget_strbuf(doc, v, tmp, sizeof(tmp), err) != 0)
             return -1;
         snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", tmp);
     }
@@ -255,10 +230,10 @@ int responder_redis_url(struct responder_config *cfg, const char *override, char
     snprintf(out, outlen, "redis://127.0.0.1:6379/0");
     if (sec != NULL && sec->type == BW_Y_MAP) {
         if ((v = bw_ymap_get(sec, "url")) != NULL &&
-            get_strbuf(&cfg->conf->doc, v, out, outlen, err) != 0)
+            bw_yget_strbuf(&cfg->conf->doc, v, out, outlen, err) != 0)
             return -1;
         if ((v = bw_ymap_get(sec, "prefix")) != NULL && !cfg->prefix_set &&
-            get_strbuf(&cfg->conf->doc, v, cfg->prefix, sizeof(cfg->prefix), err) != 0)
+            bw_yget_strbuf(&cfg->conf->doc, v, cfg->prefix, sizeof(cfg->prefix), err) != 0)
             return -1;
     }
     if (override != NULL) {
