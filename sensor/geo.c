@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,20 +158,29 @@ void geo_free(struct geo *g)
     free(g);
 }
 
+/* One value of ENTRY at the NULL-terminated path: FOUND with *d set, ABSENT
+ * when the record has no such value, BAD when the database is broken there. */
+static enum geo_field geo_get(MMDB_entry_s *entry, MMDB_entry_data_s *d, ...)
+{
+    va_list ap;
+    va_start(ap, d);
+    int status = MMDB_vget_value(entry, d, ap);
+    va_end(ap);
+    if (status == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR)
+        return GEO_FIELD_ABSENT;
+    if (status != MMDB_SUCCESS)
+        return GEO_FIELD_BAD;
+    return d->has_data ? GEO_FIELD_FOUND : GEO_FIELD_ABSENT;
+}
+
 /* Read "country"/"iso_code" of ENTRY into OUT->country. A value that is not
  * two ASCII capital letters is bad data. */
 static enum geo_field geo_read_country(MMDB_entry_s *entry, struct geo_result *out)
 {
     MMDB_entry_data_s d;
-    int status;
-
-    status = MMDB_get_value(entry, &d, "country", "iso_code", NULL);
-    if (status == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR)
-        return GEO_FIELD_ABSENT;
-    if (status != MMDB_SUCCESS)
-        return GEO_FIELD_BAD;
-    if (!d.has_data)
-        return GEO_FIELD_ABSENT;
+    enum geo_field f = geo_get(entry, &d, "country", "iso_code", NULL);
+    if (f != GEO_FIELD_FOUND)
+        return f;
     if (d.type != MMDB_DATA_TYPE_UTF8_STRING || d.data_size != 2 || d.utf8_string[0] < 'A' ||
         d.utf8_string[0] > 'Z' || d.utf8_string[1] < 'A' || d.utf8_string[1] > 'Z')
         return GEO_FIELD_BAD;
@@ -186,15 +196,9 @@ static enum geo_field geo_read_asn(MMDB_entry_s *entry, struct geo_result *out)
 {
     MMDB_entry_data_s d;
     uint64_t v;
-    int status;
-
-    status = MMDB_get_value(entry, &d, "autonomous_system_number", NULL);
-    if (status == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR)
-        return GEO_FIELD_ABSENT;
-    if (status != MMDB_SUCCESS)
-        return GEO_FIELD_BAD;
-    if (!d.has_data)
-        return GEO_FIELD_ABSENT;
+    enum geo_field f = geo_get(entry, &d, "autonomous_system_number", NULL);
+    if (f != GEO_FIELD_FOUND)
+        return f;
     switch (d.type) {
     case MMDB_DATA_TYPE_UINT16:
         v = d.uint16;
@@ -279,15 +283,9 @@ static void geo_copy_text(char *dst, size_t size, const char *src, size_t n)
 static enum geo_field geo_read_org(MMDB_entry_s *entry, struct geo_result *out)
 {
     MMDB_entry_data_s d;
-    int status;
-
-    status = MMDB_get_value(entry, &d, "autonomous_system_organization", NULL);
-    if (status == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR)
-        return GEO_FIELD_ABSENT;
-    if (status != MMDB_SUCCESS)
-        return GEO_FIELD_BAD;
-    if (!d.has_data)
-        return GEO_FIELD_ABSENT;
+    enum geo_field f = geo_get(entry, &d, "autonomous_system_organization", NULL);
+    if (f != GEO_FIELD_FOUND)
+        return f;
     if (d.type != MMDB_DATA_TYPE_UTF8_STRING)
         return GEO_FIELD_BAD;
     geo_copy_text(out->asn_org, sizeof(out->asn_org), d.utf8_string, d.data_size);
