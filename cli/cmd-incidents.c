@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/responder-cli.h"
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/json.h"
@@ -267,26 +268,18 @@ int cmd_incidents(int argc, char **argv)
         usage();
         return 2;
     }
-    struct bw_config conf;
-    struct responder_config rc;
+    struct responder_cli cli;
+    if (responder_cli_open(&cli, "incidents", conf_path, pb_path, url_override) != 0)
+        return 1;
+    struct responder_config *rc = &cli.rc;
+    const char *url = cli.url;
     struct bw_err err;
     bw_err_clear(&err);
-    if (config_load(&conf, conf_path, &err) != 0) {
-        fprintf(stderr, "breachwatch incidents: %s\n", err.msg);
-        return 1;
-    }
-    if (responder_config_load(&rc, &conf, pb_path, &err) != 0) {
-        fprintf(stderr, "breachwatch incidents: %s\n", err.msg);
-        config_fini(&conf);
-        return 1;
-    }
     int status = 1;
-    char url[512];
     struct bw_redis_url u;
     struct bw_redis *r = NULL;
     struct forensics *fx = NULL;
-    if (responder_redis_url(&rc, url_override, url, sizeof(url), &err) != 0 ||
-        bw_redis_url_parse(url, &u, &err) != 0) {
+    if (bw_redis_url_parse(url, &u, &err) != 0) {
         fprintf(stderr, "breachwatch incidents: %s\n", err.msg);
         goto out;
     }
@@ -295,7 +288,7 @@ int cmd_incidents(int argc, char **argv)
         fprintf(stderr, "breachwatch incidents: redis %s: %s\n", url, r ? bw_redis_errstr(r) : "");
         goto out;
     }
-    fx = forensics_new(&rc, r, "-", &err);
+    fx = forensics_new(rc, r, "-", &err);
     if (fx == NULL) {
         fprintf(stderr, "breachwatch incidents: %s\n", err.msg);
         goto out;
@@ -304,7 +297,7 @@ int cmd_incidents(int argc, char **argv)
     struct bw_json j;
     bw_buf_init(&out);
     bw_json_init(&j, &out);
-    struct ctx cx = {.fx = fx, .rc = &rc, .json = json, .j = &j};
+    struct ctx cx = {.fx = fx, .rc = rc, .json = json, .j = &j};
     if (strcmp(sub, "list") == 0) {
         if (json)
             bw_json_arr_begin(&j, NULL);
@@ -325,7 +318,6 @@ int cmd_incidents(int argc, char **argv)
 out:
     forensics_free(fx);
     bw_redis_free(r);
-    responder_config_fini(&rc);
-    config_fini(&conf);
+    responder_cli_close(&cli);
     return status;
 }

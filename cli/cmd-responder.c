@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/responder-cli.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "responder/loop.h"
@@ -64,35 +65,24 @@ int cmd_responder(int argc, char **argv)
         usage();
         return 2;
     }
-    struct bw_config conf;
-    struct responder_config rc;
+    struct responder_cli cli;
+    if (responder_cli_open(&cli, "responder", conf_path, pb_path, url_override) != 0)
+        return 1;
+    struct responder_config *rc = &cli.rc;
+    const char *url = cli.url;
     struct bw_err err;
     bw_err_clear(&err);
-    if (config_load(&conf, conf_path, &err) != 0) {
-        fprintf(stderr, "breachwatch responder: %s\n", err.msg);
-        return 1;
-    }
-    if (responder_config_load(&rc, &conf, pb_path, &err) != 0) {
-        fprintf(stderr, "breachwatch responder: %s\n", err.msg);
-        config_fini(&conf);
-        return 1;
-    }
     int status = 1;
-    char url[512];
-    if (responder_redis_url(&rc, url_override, url, sizeof(url), &err) != 0) {
-        fprintf(stderr, "breachwatch responder: %s\n", err.msg);
-        goto out;
-    }
     if (strcmp(url, "none") == 0) {
         fprintf(stderr, "breachwatch responder: needs Redis (the alerts stream lives there)\n");
         goto out;
     }
     if (consumer != NULL)
-        snprintf(rc.consumer, sizeof(rc.consumer), "%s", consumer);
-    rc.force_dry_run = dry;
+        snprintf(rc->consumer, sizeof(rc->consumer), "%s", consumer);
+    rc->force_dry_run = dry;
     struct responder_opts ro = {.once = once, .timeout_ms = 2000, .url = url};
     struct responder_stats st;
-    if (responder_run(&rc, &ro, &st, &err) != 0) {
+    if (responder_run(rc, &ro, &st, &err) != 0) {
         fprintf(stderr, "breachwatch responder: %s\n", err.msg);
         goto out;
     }
@@ -105,7 +95,6 @@ int cmd_responder(int argc, char **argv)
             (unsigned long long)st.reclaimed, (unsigned long long)st.journal_waits);
     status = 0;
 out:
-    responder_config_fini(&rc);
-    config_fini(&conf);
+    responder_cli_close(&cli);
     return status;
 }
