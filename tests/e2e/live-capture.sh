@@ -6,6 +6,7 @@
 # a stats event with the kernel drop counters must be written, and SIGINT
 # must stop the sensor within 2 s.
 set -euo pipefail
+. "$(dirname "$0")/../lib/netns.sh"
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 for t in ip tcpdump tshark curl python3; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
@@ -16,23 +17,12 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  ip netns del $A 2>/dev/null || true
-  ip netns del $B 2>/dev/null || true
+  netns_pair_del $A $B
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-ip netns del $A 2>/dev/null || true
-ip netns del $B 2>/dev/null || true
-ip netns add $A
-ip netns add $B
-ip link add $VA netns $A type veth peer name $VB netns $B
-ip -n $A addr add 10.99.1.1/24 dev $VA
-ip -n $B addr add 10.99.1.2/24 dev $VB
-ip -n $A link set lo up
-ip -n $B link set lo up
-ip -n $A link set $VA up
-ip -n $B link set $VB up
+netns_pair $A $B $VA $VB 10.99.1
 
 mkdir "$tmp/www"
 head -c 300000 /dev/urandom >"$tmp/www/file.bin"

@@ -5,6 +5,7 @@
 # sent afterwards (its flows are reported); started without privileges it
 # refuses cleanly (exit 1, one message naming the interface, no crash).
 set -euo pipefail
+. "$(dirname "$0")/../lib/netns.sh"
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 for t in ip setpriv python3; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
@@ -16,21 +17,12 @@ spid=
 cleanup() {
   [ -n "$spid" ] && kill "$spid" 2>/dev/null || true
   wait 2>/dev/null || true
-  ip netns del $A 2>/dev/null || true
-  ip netns del $B 2>/dev/null || true
+  netns_pair_del $A $B
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-ip netns del $A 2>/dev/null || true
-ip netns del $B 2>/dev/null || true
-ip netns add $A
-ip netns add $B
-ip link add $VA netns $A type veth peer name $VB netns $B
-ip -n $A addr add 10.99.7.1/24 dev $VA
-ip -n $B addr add 10.99.7.2/24 dev $VB
-ip -n $A link set $VA up
-ip -n $B link set $VB up
+netns_pair $A $B $VA $VB 10.99.7
 
 # 1. Root with --user nobody, confined as config/systemd/breachwatch-sensor.service
 # confines it: no new privileges, its capability bounding set, the EVE file in
