@@ -20,6 +20,7 @@
 #include "sensor/output-eve.h"
 #include "sensor/pii-tap.h"
 #include "sensor/ring.h"
+#include "sensor/sql-estimate.h"
 #include "sensor/worker-pool.h"
 #include "sensor/worker.h"
 
@@ -32,13 +33,15 @@ static struct access_sink sensor_sink;
 static struct eve_out *sensor_eve;
 static const struct inventory *sensor_inv;
 
-/* Log entries: records from the data inventory (web logs), an EVE `access`
- * event each, and the detection engine. */
+/* Log entries: records from the data inventory (web logs) or from the
+ * statement (database logs without row counts), an EVE `access` event each,
+ * and the detection engine. */
 static void log_entry(void *ctx, const struct bw_access *in)
 {
     (void)ctx;
     struct bw_access ev = *in;
     (void)inventory_apply_http(sensor_inv, &ev);
+    (void)sql_estimate_apply(sensor_inv, &ev);
     eve_access_write(sensor_eve, &ev);
     access_emit(&sensor_sink, &ev);
 }

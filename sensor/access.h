@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/ipaddr.h"
+#include "sensor/sql-estimate.h"
 
 enum access_channel {
     ACCESS_CH_PGSQL,
@@ -31,6 +32,10 @@ enum access_records_src {
     ACCESS_REC_BYTES,     /* bytes divided by the inventory's record size */
     ACCESS_REC_PII,       /* distinct personal-data values seen in the content */
     ACCESS_REC_LOG,       /* stated by the log line (pgaudit rows and the like) */
+    ACCESS_REC_STATEMENT, /* estimated from the statement text (sensor/sql-estimate.h);
+                             records_rule says which rule */
+    ACCESS_REC_ESTIMATE,  /* opaque bytes / the export record size of a dataset a rule
+                             names (alerts only: rules' `estimate`) */
 };
 
 #define ACCESS_USER_MAX    64
@@ -57,6 +62,11 @@ struct bw_access {
 
     uint64_t records;
     enum access_records_src records_src;
+    const char *records_rule; /* static: for ACCESS_REC_STATEMENT "limit", "key",
+                                 "full-table" or "aggregate"; else NULL */
+    struct sql_shape sql;     /* log statements without row counts: what the statement
+                                 asks for (kind 0 = none), resolved by sql_estimate_apply */
+    uint64_t payload_bytes;   /* flow events: the L4 payload of `bytes` (headers excluded) */
     uint64_t bytes;    /* bytes of data moved (rows, body, upload payload) */
     uint64_t requests; /* requests this event stands for (usually 1) */
     int status;        /* HTTP status or 0; negative for a failed SQL statement */

@@ -692,12 +692,16 @@ static void group_key(const struct rule *r, const struct bw_access *ev, const st
 {
     char ip[BW_ADDR_STRLEN], dip[BW_ADDR_STRLEN];
     bw_addr_fmt(&ev->actor_ip, ip);
+    /* The actor is the address and, when the source names one, the user
+     * (app@10.77.0.66 and backup@10.77.0.66 are two actors, each alert
+     * names its own): "ip" or "ip/user". */
+    const char *sep = ev->actor_user[0] ? "/" : "";
     switch (r->group_by) {
     case RG_ACTOR:
-        snprintf(out, outlen, "%s", ip);
+        snprintf(out, outlen, "%s%s%s", ip, sep, ev->actor_user);
         break;
     case RG_ACTOR_DATASET:
-        snprintf(out, outlen, "%s %s", ip, ev->dataset);
+        snprintf(out, outlen, "%s%s%s %s", ip, sep, ev->actor_user, ev->dataset);
         break;
     case RG_ACTOR_DEST:
         snprintf(out, outlen, "%s %s", ip, bw_addr_fmt(&ev->dest_ip, dip));

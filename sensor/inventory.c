@@ -150,7 +150,7 @@ static int load_dataset(struct inventory *inv, const struct bw_ydoc *doc, const 
     static const char *const keys[] = {
         "id",         "description", "tables",        "endpoints",         "shares",
         "categories", "subjects",    "jurisdictions", "encrypted_at_rest", "record_bytes",
-        NULL};
+        "rows",       "key",         "export_record_bytes", NULL};
     struct inventory_dataset *d = &inv->ds[inv->n];
     memset(d, 0, sizeof(*d));
     if (bw_ymap_check_keys(doc, n, keys, err) != 0)
@@ -191,6 +191,27 @@ static int load_dataset(struct inventory *inv, const struct bw_ydoc *doc, const 
     if ((v = bw_ymap_get(n, "subjects")) != NULL &&
         bw_yget_u64(doc, v, 0, UINT64_C(10000000000), &d->subjects, err) != 0)
         return -1;
+    if ((v = bw_ymap_get(n, "rows")) != NULL &&
+        bw_yget_u64(doc, v, 0, UINT64_C(100000000000000), &d->rows, err) != 0)
+        return -1;
+    if (v != NULL && d->ntables == 0)
+        return bw_ynode_err(doc, v, err, "rows: dataset '%s' has no tables", d->id);
+    if ((v = bw_ymap_get(n, "key")) != NULL) {
+        if (copy_str(doc, v, d->key, sizeof(d->key), err) != 0)
+            return -1;
+        for (const char *c = d->key; *c; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                  *c == '_' || *c == '$'))
+                return bw_ynode_err(doc, v, err, "key '%s': one column name (letters, digits, _)",
+                                    d->key);
+        if (d->ntables == 0)
+            return bw_ynode_err(doc, v, err, "key: dataset '%s' has no tables", d->id);
+    }
+    if ((v = bw_ymap_get(n, "export_record_bytes")) != NULL) {
+        if (bw_yget_u64(doc, v, 1, 100000000, &rb, err) != 0)
+            return -1;
+        d->export_record_bytes = (uint32_t)rb;
+    }
     if ((v = bw_ymap_get(n, "jurisdictions")) != NULL && load_jur(d, doc, v, err) != 0)
         return -1;
     if ((v = bw_ymap_get(n, "encrypted_at_rest")) != NULL &&

@@ -48,6 +48,9 @@ struct inventory_dataset {
     char categories[INVENTORY_MAX_CAT][32];
     size_t ncategories;
     uint64_t subjects; /* approximate number of people */
+    uint64_t rows;     /* rows of each of its tables (a whole-table read returns them); 0 unknown */
+    char key[64];      /* column that identifies one row ("id"): col = v reads one; "" unknown */
+    uint32_t export_record_bytes; /* bytes of one record in a plain (CSV) export; 0 unknown */
     struct inventory_share jur[INVENTORY_MAX_JUR];
     size_t njur;
     bool encrypted_at_rest;

@@ -8,6 +8,7 @@
 
 #include "sensor/log-postgresql.h"
 #include "sensor/logparse.h"
+#include "sensor/sql-estimate.h"
 
 struct pgaudit_state {
     struct pg_stderr rd;
@@ -116,6 +117,9 @@ static void pgaudit_msg(void *ctx, const struct pg_msg *m, struct log_emit *em)
     if (have_rows) {
         ev.records = rows;
         ev.records_src = ACCESS_REC_LOG;
+    } else {
+        /* pgaudit.log_rows off: estimated from the statement, like the plain log */
+        (void)sql_shape_read(st->field, (size_t)sl, &ev.sql);
     }
     if (strcmp(cls, "WRITE") == 0)
         ev.direction = ACCESS_SEND;

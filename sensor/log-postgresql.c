@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sensor/logparse.h"
+#include "sensor/sql-estimate.h"
 
 /* ---- log_line_prefix --------------------------------------------------- */
 
@@ -334,6 +335,9 @@ static void pg_statement_event(const struct pg_msg *m, const char *format, struc
     pg_msg_event(m, format, &ev);
     logp_sql(&ev, sql, sn, "public");
     ev.records_src = ACCESS_REC_NONE;
+    /* no row counts in these logs: what the statement asks for, from its
+     * whole text (the sensor turns it into records with the inventory) */
+    (void)sql_shape_read(sql, sn, &ev.sql);
     log_emit(em, &ev);
     (*entries)++;
 }

@@ -22,6 +22,8 @@ void eve_access_write(struct eve_out *e, const struct bw_access *ev)
     bw_json_str(j, "dataset", ev->dataset);
     bw_json_uint(j, "records", ev->records);
     bw_json_str(j, "records_source", access_records_src_name(ev->records_src));
+    if (ev->records_rule != NULL)
+        bw_json_str(j, "records_rule", ev->records_rule);
     bw_json_uint(j, "bytes", ev->bytes);
     bw_json_int(j, "status", ev->status);
     bw_json_str(j, "direction", dir_name(ev->direction));

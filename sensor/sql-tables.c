@@ -1,19 +1,15 @@
 /* Table names referenced by a SQL statement, found by a small tokenizer that
  * skips strings and comments and looks at what follows the keywords that
- * introduce a table. Not a SQL parser: good enough to name the dataset. */
+ * introduce a table. Not a SQL parser: good enough to name the dataset. The
+ * tokenizer is exported (sql_lex_*) for the records estimator. */
 #include "sensor/sql-tables.h"
 
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
-struct scan {
-    const char *s;
-    size_t len, i;
-};
-
 /* Bounded access: 0 past the end. */
-static int at(const struct scan *sc, size_t i)
+static int at(const struct sql_lex *sc, size_t i)
 {
     return i < sc->len ? (unsigned char)sc->s[i] : 0;
 }
@@ -34,7 +30,7 @@ static int lower(int c)
 }
 
 /* Skips spaces and comments. */
-static void skip_ws(struct scan *sc)
+static void skip_ws(struct sql_lex *sc)
 {
     while (sc->i < sc->len) {
         int c = at(sc, sc->i);
@@ -58,7 +54,7 @@ static void skip_ws(struct scan *sc)
     }
 }
 
-static void skip_quoted(struct scan *sc, int q)
+static void skip_quoted(struct sql_lex *sc, int q)
 {
     sc->i++;
     while (sc->i < sc->len) {
@@ -140,7 +136,7 @@ static const char *const stops[] = {"where",
                                     NULL};
 
 /* Reads one identifier part into out (appending); returns 0 when none. */
-static int read_part(struct scan *sc, char *out, size_t cap, size_t *olen, int fold)
+static int read_part(struct sql_lex *sc, char *out, size_t cap, size_t *olen, int fold)
 {
     int c = at(sc, sc->i);
     if (c == '"' || c == '`') {
@@ -188,7 +184,7 @@ static void add(struct sql_tables *t, const char *name)
 }
 
 /* One table reference after a keyword; returns 1 when one was taken. */
-static int table_ref(struct scan *sc, int after_from, const char *schema, int fold,
+static int table_ref(struct sql_lex *sc, int after_from, const char *schema, int fold,
                      struct sql_tables *out)
 {
     for (;;) {
@@ -259,7 +255,7 @@ static int table_ref(struct scan *sc, int after_from, const char *schema, int fo
 }
 
 /* After a FROM table: an optional alias, then maybe ", next". */
-static int list_continues(struct scan *sc)
+static int list_continues(struct sql_lex *sc)
 {
     skip_ws(sc);
     if (at(sc, sc->i) != ',' && is_ident_start(at(sc, sc->i))) {
@@ -284,13 +280,103 @@ static int list_continues(struct scan *sc)
     return 0;
 }
 
+void sql_lex_init(struct sql_lex *lx, const char *sql, size_t len)
+{
+    lx->s = sql;
+    lx->len = sql != NULL ? len : 0;
+    lx->i = 0;
+}
+
+static int is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+enum sql_tok_type sql_lex_next(struct sql_lex *lx, struct sql_tok *t)
+{
+    skip_ws(lx);
+    if (lx->i > lx->len)
+        lx->i = lx->len; /* an unterminated comment skips past the end */
+    size_t b = lx->i;
+    t->s = lx->s + b;
+    t->n = 0;
+    if (b >= lx->len)
+        return t->type = SQL_TOK_END;
+    int c = at(lx, b);
+    if (c == '\'' || c == '"' || c == '`') {
+        skip_quoted(lx, c);
+        t->type = c == '\'' ? SQL_TOK_STRING : SQL_TOK_QIDENT;
+    } else if (c == '$' && at(lx, b + 1) == '$') {
+        /* dollar-quoted body: up to the closing $$ */
+        lx->i += 2;
+        while (lx->i < lx->len && !(at(lx, lx->i) == '$' && at(lx, lx->i + 1) == '$'))
+            lx->i++;
+        lx->i += 2;
+        t->type = SQL_TOK_STRING;
+    } else if ((c == '$' && is_digit(at(lx, b + 1))) || c == '?') {
+        lx->i++;
+        while (lx->i < lx->len && is_digit(at(lx, lx->i)))
+            lx->i++;
+        t->type = SQL_TOK_PARAM;
+    } else if (is_digit(c) || (c == '.' && is_digit(at(lx, b + 1)))) {
+        while (lx->i < lx->len && is_digit(at(lx, lx->i)))
+            lx->i++;
+        if (at(lx, lx->i) == '.' && lx->i < lx->len) {
+            lx->i++;
+            while (lx->i < lx->len && is_digit(at(lx, lx->i)))
+                lx->i++;
+        }
+        if (lower(at(lx, lx->i)) == 'e' &&
+            (is_digit(at(lx, lx->i + 1)) ||
+             ((at(lx, lx->i + 1) == '+' || at(lx, lx->i + 1) == '-') &&
+              is_digit(at(lx, lx->i + 2))))) {
+            lx->i += 2;
+            while (lx->i < lx->len && is_digit(at(lx, lx->i)))
+                lx->i++;
+        }
+        t->type = SQL_TOK_NUMBER;
+    } else if (is_ident_start(c)) {
+        while (lx->i < lx->len && is_ident(at(lx, lx->i)))
+            lx->i++;
+        t->type = SQL_TOK_WORD;
+    } else {
+        lx->i++;
+        t->type = SQL_TOK_PUNCT;
+    }
+    if (lx->i > lx->len)
+        lx->i = lx->len;
+    t->n = lx->i - b;
+    return t->type;
+}
+
+int sql_tok_is(const struct sql_tok *t, const char *kw)
+{
+    return t->type == SQL_TOK_WORD && word_is(t->s, t->n, kw);
+}
+
+int sql_tok_u64(const struct sql_tok *t, uint64_t *v)
+{
+    if (t->type != SQL_TOK_NUMBER || t->n == 0 || t->n > 18)
+        return -1;
+    uint64_t x = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!is_digit((unsigned char)t->s[i]))
+            return -1;
+        x = x * 10 + (uint64_t)(t->s[i] - '0');
+    }
+    *v = x;
+    return 0;
+}
+
 void sql_tables_extract(const char *sql, size_t len, const char *default_schema, int fold_case,
                         struct sql_tables *out)
 {
     memset(out, 0, sizeof(*out));
     if (sql == NULL)
         return;
-    struct scan sc = {sql, len, 0};
+    struct sql_lex sc;
+    struct sql_tok tk;
+    sql_lex_init(&sc, sql, len);
     /* FROM inside extract(...), substring(...), trim(...), overlay(...) and
      * position(...) is an argument separator, not a table list: keep one flag
      * per open parenthesis saying whether it belongs to such a function. */
@@ -298,12 +384,9 @@ void sql_tables_extract(const char *sql, size_t len, const char *default_schema,
     unsigned depth = 0;
     const char *last = NULL;
     size_t lastn = 0;
-    while (sc.i < sc.len) {
-        skip_ws(&sc);
-        int c = at(&sc, sc.i);
-        if (c == 0 && sc.i >= sc.len)
-            break;
-        if (c == '(' || c == ')') {
+    while (sql_lex_next(&sc, &tk) != SQL_TOK_END) {
+        int c = (unsigned char)tk.s[0];
+        if (tk.type == SQL_TOK_PUNCT && (c == '(' || c == ')')) {
             if (c == '(') {
                 int fn =
                     last && (word_is(last, lastn, "extract") || word_is(last, lastn, "substring") ||
@@ -317,32 +400,14 @@ void sql_tables_extract(const char *sql, size_t len, const char *default_schema,
                 depth--;
             }
             last = NULL;
-            sc.i++;
             continue;
         }
-        if (is_ident_start(c) == 0)
+        if (tk.type != SQL_TOK_WORD) {
             last = NULL;
-        if (c == '\'' || c == '"' || c == '`') {
-            skip_quoted(&sc, c);
             continue;
         }
-        if (c == '$' && at(&sc, sc.i + 1) == '$') {
-            /* dollar-quoted body: skip to the closing $$ */
-            sc.i += 2;
-            while (sc.i < sc.len && !(at(&sc, sc.i) == '$' && at(&sc, sc.i + 1) == '$'))
-                sc.i++;
-            sc.i += 2;
-            continue;
-        }
-        if (!is_ident_start(c)) {
-            sc.i++;
-            continue;
-        }
-        size_t b = sc.i;
-        while (sc.i < sc.len && is_ident(at(&sc, sc.i)))
-            sc.i++;
-        const char *w = sql + b;
-        size_t n = sc.i - b;
+        const char *w = tk.s;
+        size_t n = tk.n;
         last = w;
         lastn = n;
         int in_fn = depth > 0 && depth <= 32 && (fnparen & (1u << (depth - 1)));
