@@ -404,6 +404,8 @@ int cmd_sensor(int argc, char **argv)
     /* A broken rule stops start-up here, with its file:line:col. */
     if (detect_run_init(&sensor_detect, &conf, eve, rules_dir, redis_opt, &err) != 0)
         goto fail;
+    if (sensor_detect.engine != NULL)
+        detect_set_inventory(sensor_detect.engine, sensor_inv); /* rules' `estimate` */
     /* The installation key is read (or made) before root is given up: it
      * lives in the state folder with the log positions. */
     if (nfiles + nifaces > 0 && pcfg.enabled && (pii = pii_scanner_for(&conf, &err)) == NULL)

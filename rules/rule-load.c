@@ -507,14 +507,33 @@ static void rule_defaults(struct rule *r)
     bw_cidr_set_init(&r->dests);
 }
 
+/* estimate: {dataset: ID}: records of opaque flows from their bytes. */
+static int load_estimate(struct ld *l, const struct bw_ynode *n, struct rule *r)
+{
+    static const char *const keys[] = {"dataset", NULL};
+    const struct bw_ynode *d;
+    if (bw_yexpect(l->doc, n, BW_Y_MAP, l->err) || bw_ymap_check_keys(l->doc, n, keys, l->err))
+        return -1;
+    if ((d = bw_ymap_get(n, "dataset")) == NULL)
+        return bw_ynode_err(l->doc, n, l->err, "estimate: missing key 'dataset'");
+    if (copy_str(l, d, r->estimate_dataset, sizeof(r->estimate_dataset), "estimate.dataset"))
+        return -1;
+    if (r->estimate_dataset[0] == '\0')
+        return bw_ynode_err(l->doc, d, l->err, "estimate.dataset: an inventory dataset id");
+    if (r->channels != 0 && (r->channels & (1u << ACCESS_CH_FLOW)) == 0)
+        return bw_ynode_err(l->doc, n, l->err,
+                            "estimate: applies to opaque flows only (match channel: flow)");
+    return 0;
+}
+
 static int load_rule(struct ld *l, const struct bw_ynode *m, struct rule *r)
 {
-    static const char *const keys[] = {"id",         "name",    "description", "severity",
-                                       "category",   "sid",     "rev",         "mitre",
-                                       "match",      "measure", "pii_types",   "group_by",
-                                       "window",     "buckets", "threshold",   "baseline",
-                                       "first_seen", "require", "suppress",    "update_interval",
-                                       "allow",      NULL};
+    static const char *const keys[] = {"id",         "name",     "description", "severity",
+                                       "category",   "sid",      "rev",         "mitre",
+                                       "match",      "measure",  "pii_types",   "group_by",
+                                       "window",     "buckets",  "threshold",   "baseline",
+                                       "first_seen", "require",  "suppress",    "update_interval",
+                                       "allow",      "estimate", NULL};
     const struct bw_ynode *n;
     uint64_t v;
     r->line = m->line;
@@ -609,6 +628,8 @@ static int load_rule(struct ld *l, const struct bw_ynode *m, struct rule *r)
         bw_yget_duration_us(l->doc, n, &r->update_us, l->err))
         return -1;
     if ((n = bw_ymap_get(m, "allow")) && load_allow(l, n, r))
+        return -1;
+    if ((n = bw_ymap_get(m, "estimate")) && load_estimate(l, n, r))
         return -1;
     if (r->threshold <= 0 && !r->baseline)
         return bw_ynode_err(l->doc, m, l->err, "rule '%s' needs a threshold or a baseline", r->id);

@@ -122,6 +122,11 @@ struct rule {
     uint64_t update_us;   /* updated alert at most this often */
     struct rule_allow allow[RULE_MAX_ALLOW];
     int nallow;
+
+    /* records of opaque channels (tls flows, unparsed tcp), which only show
+     * bytes: payload bytes / export_record_bytes of this inventory dataset
+     * ("" = none); the alert says records_source "estimate" */
+    char estimate_dataset[64];
 };
 
 /* A loaded set, shared by reference (engine, reload). */

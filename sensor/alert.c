@@ -56,6 +56,14 @@ void alert_write_json(struct bw_json *j, const struct bw_alert *a)
     if (a->dataset[0])
         bw_json_str(j, "dataset", a->dataset);
     bw_json_uint(j, "records", a->records);
+    if (a->records_source != NULL)
+        bw_json_str(j, "records_source", a->records_source);
+    if (a->estimate_dataset[0]) {
+        bw_json_obj_begin(j, "estimate");
+        bw_json_str(j, "dataset", a->estimate_dataset);
+        bw_json_uint(j, "record_bytes", a->estimate_record_bytes);
+        bw_json_obj_end(j);
+    }
     bw_json_uint(j, "bytes", a->bytes);
     bw_json_obj_begin(j, "pii");
     for (int i = 0; i < a->npii; i++)

@@ -32,6 +32,9 @@ struct bw_alert {
     uint64_t flow_id;
 
     uint64_t records, bytes;
+    const char *records_source; /* static: an access_records_src name, or "mixed" */
+    char estimate_dataset[64];  /* records_source "estimate": the dataset assumed */
+    uint32_t estimate_record_bytes;
     int npii;
     struct {
         const char *type; /* static name */

@@ -18,6 +18,7 @@
 #include "sensor/detect-dns.h"
 #include "sensor/detect-window.h"
 #include "sensor/geo.h"
+#include "sensor/inventory.h"
 
 #if __has_include("sensor/pii.h")
 #include "sensor/pii.h"
@@ -66,6 +67,9 @@ struct dgroup {
     struct bw_alert al; /* the alert as last emitted / being updated */
     int64_t period_end, last_emit;
     uint64_t pii_total[DW_PII_TYPES];
+    uint32_t src_mask;    /* bit per access_records_src of events that added records */
+    char est_dataset[64]; /* rules' estimate: the dataset assumed, "" none */
+    uint32_t est_record_bytes;
     char key[]; /* NUL-terminated group key */
 };
 
@@ -92,6 +96,7 @@ struct detect_engine {
     void *ev_ctx;
     detect_records_fn rec_fn;
     void *rec_ctx;
+    const struct inventory *inv; /* rules' estimate datasets; borrowed, may be NULL */
     struct detect_stats st;
     /* training starts of rule ids loaded from the state file and not (yet) in the set */
     struct learn_entry *learn;
@@ -440,6 +445,23 @@ void detect_set_evidence_fn(struct detect_engine *e, alert_evidence_fn fn, void 
     e->ev_ctx = ctx;
 }
 
+void detect_set_inventory(struct detect_engine *e, const struct inventory *inv)
+{
+    e->inv = inv;
+    for (size_t i = 0; e->rules != NULL && i < e->rules->n; i++) {
+        const struct rule *r = &e->rules->v[i];
+        const struct inventory_dataset *d;
+        if (!r->estimate_dataset[0])
+            continue;
+        if (inv == NULL || (d = inventory_find(inv, r->estimate_dataset)) == NULL)
+            bw_warn("rule %s: estimate dataset '%s' is not in the inventory: no estimate", r->id,
+                    r->estimate_dataset);
+        else if (d->export_record_bytes == 0)
+            bw_warn("rule %s: dataset '%s' has no export_record_bytes: no estimate", r->id,
+                    r->estimate_dataset);
+    }
+}
+
 void detect_set_records_fn(struct detect_engine *e, detect_records_fn fn, void *ctx)
 {
     e->rec_fn = fn;
@@ -618,6 +640,16 @@ static void emit(struct detect_engine *e, struct dgroup *g, const struct bw_acce
     a->flow_id = g->flow_id;
     a->window_s = r->window_us / 1000000;
     a->measure = rule_measure_name(r->measure);
+    /* how the records were derived: one source, or several */
+    if (g->src_mask == 0)
+        a->records_source = access_records_src_name(ACCESS_REC_NONE);
+    else if ((g->src_mask & (g->src_mask - 1)) != 0)
+        a->records_source = "mixed";
+    else
+        a->records_source =
+            access_records_src_name((enum access_records_src)__builtin_ctz(g->src_mask));
+    snprintf(a->estimate_dataset, sizeof(a->estimate_dataset), "%s", g->est_dataset);
+    a->estimate_record_bytes = g->est_record_bytes;
     a->npii = 0;
     for (int t = 0; t < NPII && a->npii < ALERT_PII_MAX; t++)
         if (g->pii_total[t]) {
@@ -737,8 +769,29 @@ static void sample_baseline(struct detect_engine *e, struct dgroup *g, const str
     g->known = 1;
 }
 
+/* A rule's `estimate`: records of an opaque flow (tls, or no parser) from its
+ * payload bytes and the export record size of the dataset the rule names.
+ * Returns the dataset, or NULL when the estimate does not apply. */
+static const struct inventory_dataset *estimate_for(const struct detect_engine *e,
+                                                    const struct rule *r,
+                                                    const struct bw_access *ev, uint64_t *records)
+{
+    const struct inventory_dataset *d;
+    if (!r->estimate_dataset[0] || e->inv == NULL || ev->channel != ACCESS_CH_FLOW ||
+        ev->records_src != ACCESS_REC_NONE || ev->records != 0)
+        return NULL;
+    /* parsed channels keep their exact (rows) or content (PII) counts */
+    if (ev->detail[0] && strcmp(ev->detail, "tls") != 0)
+        return NULL;
+    if ((d = inventory_find(e->inv, r->estimate_dataset)) == NULL || d->export_record_bytes == 0)
+        return NULL;
+    *records = (ev->payload_bytes + d->export_record_bytes / 2) / d->export_record_bytes;
+    return d;
+}
+
 static void rule_event(struct detect_engine *e, int ri, const struct bw_access *ev,
-                       uint64_t records, const struct dns_split *dn)
+                       uint64_t records, enum access_records_src rsrc,
+                       const struct inventory_dataset *est, const struct dns_split *dn)
 {
     const struct rule *r = &e->rules->v[ri];
     struct drule *d = &e->dr[ri];
@@ -765,6 +818,12 @@ static void rule_event(struct detect_engine *e, int ri, const struct bw_access *
         return;
     }
     add_event(e, g, slot, ev, records, dn);
+    if (records > 0)
+        g->src_mask |= 1u << rsrc;
+    if (est != NULL && records > 0) {
+        snprintf(g->est_dataset, sizeof(g->est_dataset), "%s", est->id);
+        g->est_record_bytes = est->export_record_bytes;
+    }
     if (!g->active)
         fill_context(g, ev); /* the actor and context of an open alert stay those that opened it */
     if (g->active) {
@@ -870,7 +929,14 @@ void detect_access(struct detect_engine *e, const struct bw_access *ev)
             dnp = &dn;
         }
         matched = 1;
-        rule_event(e, (int)i, ev, records, dnp);
+        uint64_t rrec = records;
+        enum access_records_src rsrc = ev->records_src;
+        const struct inventory_dataset *est = estimate_for(e, r, ev, &rrec);
+        if (est != NULL)
+            rsrc = ACCESS_REC_ESTIMATE;
+        else if (rsrc == ACCESS_REC_NONE && records > 0)
+            rsrc = ACCESS_REC_INVENTORY; /* from the records hook (the data inventory) */
+        rule_event(e, (int)i, ev, rrec, rsrc, est, dnp);
     }
     e->st.matched += (uint64_t)matched;
 }

@@ -61,6 +61,11 @@ void detect_free(struct detect_engine *e);
 void detect_set_alert_fn(struct detect_engine *e, detect_alert_fn fn, void *ctx);
 void detect_set_evidence_fn(struct detect_engine *e, alert_evidence_fn fn, void *ctx);
 void detect_set_records_fn(struct detect_engine *e, detect_records_fn fn, void *ctx);
+struct inventory;
+/* The data inventory for rules' `estimate` (records of opaque flows from their
+ * payload bytes and a dataset's export_record_bytes); borrowed, may be NULL.
+ * Warns about estimate datasets it does not hold. */
+void detect_set_inventory(struct detect_engine *e, const struct inventory *inv);
 
 /* Swaps in a new rule set (a reference is taken, the old one dropped). Window
  * state and baselines of rule ids that still exist are kept (the window is

@@ -147,10 +147,20 @@ static int load_jur(struct inventory_dataset *d, const struct bw_ydoc *doc,
 static int load_dataset(struct inventory *inv, const struct bw_ydoc *doc, const struct bw_ynode *n,
                         const struct dataclass_set *classes, struct bw_err *err)
 {
-    static const char *const keys[] = {
-        "id",         "description", "tables",        "endpoints",         "shares",
-        "categories", "subjects",    "jurisdictions", "encrypted_at_rest", "record_bytes",
-        "rows",       "key",         "export_record_bytes", NULL};
+    static const char *const keys[] = {"id",
+                                       "description",
+                                       "tables",
+                                       "endpoints",
+                                       "shares",
+                                       "categories",
+                                       "subjects",
+                                       "jurisdictions",
+                                       "encrypted_at_rest",
+                                       "record_bytes",
+                                       "rows",
+                                       "key",
+                                       "export_record_bytes",
+                                       NULL};
     struct inventory_dataset *d = &inv->ds[inv->n];
     memset(d, 0, sizeof(*d));
     if (bw_ymap_check_keys(doc, n, keys, err) != 0)
@@ -200,8 +210,8 @@ static int load_dataset(struct inventory *inv, const struct bw_ydoc *doc, const 
         if (copy_str(doc, v, d->key, sizeof(d->key), err) != 0)
             return -1;
         for (const char *c = d->key; *c; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                  *c == '_' || *c == '$'))
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '_' || *c == '$'))
                 return bw_ynode_err(doc, v, err, "key '%s': one column name (letters, digits, _)",
                                     d->key);
         if (d->ntables == 0)

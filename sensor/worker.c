@@ -115,6 +115,8 @@ static void flow_access(struct worker *w, struct flow *f, int64_t ts_us, int fin
     ev.dest_ip = f->srv;
     ev.dest_port = f->sport;
     ev.bytes = delta;
+    ev.payload_bytes = f->out_payload - f->out_payload_reported;
+    f->out_payload_reported = f->out_payload;
     ev.requests = 0;
     ev.flow = f;
     ev.flow_id = f->flow_id;
@@ -257,6 +259,8 @@ void worker_packet(struct worker *w, int dlt, const uint8_t *data, uint32_t capl
         return;
     }
     ring_add(w->ring, &f->ring, &p); /* evidence: before parsers may raise an alert */
+    if (dir == FLOW_TOSERVER)
+        f->out_payload += p.payload_len; /* what opaque uploads carry (records estimates) */
     struct app_ctx c = w->tmpl;
     c.flow = f;
     c.ts_us = ts_us;

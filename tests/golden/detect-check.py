@@ -6,20 +6,7 @@ usage: detect-check.py pcap TRUTH EVE   |   detect-check.py log TRUTH EVE
 exit 0 when the verdict holds, 1 when it does not.
 """
 import json
-import os
 import sys
-
-
-# Records that only the PII scanner or the data inventory can estimate. While
-# no event of the run shows that capability (a "pii" count attached to an event;
-# records_source "inventory" or "bytes"), such a scenario is PENDING, visibly in
-# the golden output; once the capability appears it is judged for real.
-PENDING_ON = {"exfil-dns-tunnel": "pii", "exfil-http-upload": "pii",
-              "exfil-tls-upload": "inventory", "nginx-access.log": "inventory",
-              "dnsmasq.log": "pii", "postgresql.log": "inventory"}
-CAPS = set()
-NO_RECORDS = set()    # sources (scenario or log) where the actor's events carried no records
-RECORDS_SEEN = set()  # actors with at least one log access event stating records
 
 
 def final_alerts(path, types):
@@ -32,13 +19,6 @@ def final_alerts(path, types):
                 continue
             ev = json.loads(line)
             types.add(ev.get("event_type"))
-            if '"pii":{"' in line and ev.get("event_type") != "alert":
-                CAPS.add("pii")
-            if '"records_source":"inventory"' in line or '"records_source":"bytes"' in line:
-                CAPS.add("inventory")
-            acc = ev.get("access") or ev.get(ev.get("event_type") or "", None)
-            if isinstance(acc, dict) and acc.get("records_source") not in (None, "none"):
-                RECORDS_SEEN.add(ev.get("src_ip"))
             if ev.get("event_type") != "alert":
                 continue
             b = ev["breach"]
@@ -54,29 +34,30 @@ def within(got, want):
     return abs(got - want) <= 0.05 * want
 
 
-def check(name, label, actor, records, alerts, out, note=""):
-    mine = [a for a in alerts if a["breach"]["actor"].get("ip") == actor]
+def check(name, label, actor, records, alerts, out, note="", user=None):
+    """One truth actor. user is None for a capture (one scenario: every alert
+    counts), else the log actor's user ("" when the log names none). With a
+    user (log truth files name ip and user), an
+    alert that names a user must name this one: app@10.77.0.66 and
+    backup@10.77.0.66 are two actors, each with its own alert."""
+    mine = [a for a in alerts if a["breach"]["actor"].get("ip") == actor and
+            (not user or a["breach"]["actor"].get("user") in (None, user))]
     ok = True
+    who = "%s@%s" % (user, actor) if user else actor
     if label == "exfil":
         best = min(mine, key=lambda a: abs(a["breach"]["records"] - records), default=None)
         got = best["breach"]["records"] if best else None
         ok = best is not None and within(got, records)
-        verdict = "PASS" if ok else "FAIL"
-        dep = PENDING_ON.get(name)
-        if not ok and (got == 0 or got is None) and dep is not None and dep not in CAPS and \
-                (name in NO_RECORDS or not name.endswith(".log")):
-            # The source states no records for this actor (PostgreSQL's stderr log,
-            # nginx, dnsmasq) and the data inventory / PII scanner that would
-            # estimate them is not on main: not judged yet, and said so.
-            verdict = "PENDING (records need %s estimates on access events: none in this run)" % dep
-            ok = True
         out.append("%s\t%s\texfil\t%s\trecords %s/%s\t%s" % (
-            name, actor, best["breach"]["rule"] if best else "-", got, records, verdict))
+            name, who, best["breach"]["rule"] if best else "-", got, records,
+            "PASS" if ok else "FAIL"))
     else:
-        high = [a for a in alerts if a["alert"]["severity"] <= 2]
+        # a benign capture: no alert of severity 1-2 at all; a benign actor of
+        # a log (which holds other actors' scenarios too): none for that actor
+        high = [a for a in (mine if user is not None else alerts) if a["alert"]["severity"] <= 2]
         ok = not high
         out.append("%s\t%s\tbenign\t%s\t%s%s" % (
-            name, actor, ",".join(sorted({a["breach"]["rule"] for a in high})) or "-",
+            name, who, ",".join(sorted({a["breach"]["rule"] for a in high})) or "-",
             "PASS" if ok else "FAIL", note))
     return ok
 
@@ -90,30 +71,28 @@ def main():
     src = truth.get("scenario") or truth.get("log")
     for a in alerts:
         b = a["breach"]
-        out.append("%s\talert\t%s\t%s\t%s\tsev%d" % (src, b["rule"], b["actor"].get("ip"),
+        who = b["actor"].get("ip")
+        if kind == "log" and b["actor"].get("user"):
+            who = "%s@%s" % (b["actor"]["user"], who)
+        out.append("%s\talert\t%s\t%s\t%s\tsev%d" % (src, b["rule"], who,
                                                     b["records"], a["alert"]["severity"]))
-    # A scenario whose protocol produced no events cannot be judged yet (its
-    # parser is not on main): SKIP, visibly, in the golden output.
+    # Every parser is on main: a scenario whose protocol produced no events
+    # is a failure, said so in the golden output.
     need = truth.get("channel") if kind == "pcap" else "access"
     note = "" if need in types else " (no %s events)" % need
     if need not in types and (kind != "pcap" or truth["label"] == "exfil"):
-        out.append("%s\t%s\t%s\tSKIP (no %s events)" % (src, truth.get("actor_ip", "-"),
+        out.append("%s\t%s\t%s\tFAIL (no %s events)" % (src, truth.get("actor_ip", "-"),
                                                         truth.get("label", "log"), need))
         for line in sorted(out):
             print(line)
-        return 0
-    if kind == "log":
-        for act in truth["actors"]:
-            if act["ip"] not in RECORDS_SEEN:
-                NO_RECORDS.add(src)
+        return 1
     if kind == "pcap":
         ok = check(src, truth["label"], truth["actor_ip"], truth["records"], alerts, out, note)
     else:
         for act in truth["actors"]:
             label = "exfil" if any(s["label"] == "exfil" for s in act["scenarios"]) else "benign"
-            sub = alerts if label == "exfil" else \
-                [a for a in alerts if a["breach"]["actor"].get("ip") == act["ip"]]
-            ok &= check(src, label, act["ip"], act.get("records", 0), sub, out)
+            ok &= check(src, label, act["ip"], act.get("records", 0), alerts, out,
+                        user=act.get("user") or "")
     for line in sorted(out):
         print(line)
     return 0 if ok else 1

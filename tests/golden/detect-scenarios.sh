@@ -20,6 +20,9 @@ fi
 cat >"$T/bw.yaml" <<EOT
 state_dir: $T/state
 sensor_id: golden
+# the project's data inventory: records per API page, rows and key of the
+# tables (records from statements), the export record size (opaque uploads)
+inventory: $SRC/config/inventory.yaml
 geoip:
   country_db: $SRC/config/geoip/breachwatch-geo.mmdb
 logs:
