@@ -397,8 +397,13 @@ static enum sql_shape_kind shape_stmt(const char *sql, size_t len, struct sql_sh
                 d++;
             else if (is_punct(&t, ')') && d > 0)
                 d--;
-            else if (d == 0 && sql_tok_is(&t, "select"))
-                return shape_select(&lx, sh, 0);
+            else if (d == 0 && sql_tok_is(&t, "select")) {
+                /* the tables it reads may be the expressions': only a limit
+                 * or an aggregate says something */
+                enum sql_shape_kind k = shape_select(&lx, sh, 0);
+                sh->single = sh->whole = sh->nkeys = 0;
+                return k;
+            }
             else if (d == 0 && t.type == SQL_TOK_WORD &&
                      (sql_tok_is(&t, "insert") || sql_tok_is(&t, "update") ||
                       sql_tok_is(&t, "delete") || sql_tok_is(&t, "merge")))

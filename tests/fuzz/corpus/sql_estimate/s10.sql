@@ -1,0 +1,1 @@
+SELECT "customers".* FROM "customers" WHERE "customers"."id" = $1 LIMIT $2

@@ -1,0 +1,1 @@
+SELECT a FROM customers WHERE note = 'it''s' AND id = -5 -- x

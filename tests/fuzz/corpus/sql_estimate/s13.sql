@@ -1,0 +1,1 @@
+SELECT $$ FROM $$ FROM customers /* unterminated

@@ -1,0 +1,1 @@
+COPY public.customers (id, name, email) TO stdout;

@@ -1,0 +1,1 @@
+COPY (SELECT id FROM customers WHERE id IN (1,2,3)) TO STDOUT

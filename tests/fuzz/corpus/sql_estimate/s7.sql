@@ -1,0 +1,1 @@
+DECLARE c CURSOR WITH HOLD FOR SELECT * FROM ONLY public.customers

@@ -1,0 +1,1 @@
+WITH x AS (SELECT * FROM customers) SELECT count(*) OVER () FROM x FETCH FIRST 3 ROWS ONLY
