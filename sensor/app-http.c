@@ -16,6 +16,7 @@
 #include "common/json.h"
 #include "sensor/inventory.h"
 #include "sensor/output-eve.h"
+#include "sensor/body-sniff.h"
 #include "sensor/pii-tap.h"
 
 #define HTTP_URL_MAX         1024
@@ -90,6 +91,13 @@ struct http_dir {
     uint8_t chunked, has_cl, te_seen;
     int tx;             /* slot of the transaction being parsed, -1 none */
     struct pii_tap pii; /* body of the message being parsed */
+    /* What the scanner reads of the body (sensor/body-sniff.h): the kind from
+     * the headers; for BODY_SNIFF the body offset, the head of the current
+     * block held until it decides, and whether the last block was skipped. */
+    uint8_t body_kind;
+    uint8_t blk_skip, skipped_any, head_len;
+    uint64_t body_off;
+    uint8_t head[BODY_SNIFF_HEAD];
 };
 
 /* Ring of outstanding transactions in slots [0, HTTP_TX_MAX); the extra slot
@@ -423,7 +431,66 @@ static void body_begin(struct http_state *s, struct app_ctx *ctx, int dir)
     }
 }
 
-static void body_data(struct http_state *s, int dir, const uint8_t *p, size_t n)
+/* Bytes of a sniffed block go to the scanner or are counted as skipped. */
+static void body_scan(struct http_dir *d, struct app_ctx *ctx, const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return;
+    if (d->blk_skip) {
+        if (ctx->stats)
+            ctx->stats->pii_skipped_bytes += n;
+        return;
+    }
+    pii_tap_feed(&d->pii, p, n);
+}
+
+/* The head of a block is complete (or the body ended inside it): decides the
+ * block and hands the head on. A short final head is scanned. */
+static void body_head_done(struct http_dir *d, struct app_ctx *ctx, int full)
+{
+    int skip = full && body_looks_binary(d->head, d->head_len);
+    if (!skip && d->skipped_any && d->blk_skip)
+        pii_tap_gap(&d->pii); /* scanned bytes resume after a hole */
+    d->blk_skip = (uint8_t)skip;
+    d->skipped_any |= (uint8_t)skip;
+    body_scan(d, ctx, d->head, d->head_len);
+    d->head_len = 0;
+}
+
+/* Feeds body bytes to the PII scanner as the body's kind says: text in full,
+ * compressed encodings not at all, anything else per BODY_BLOCK by a sniff of
+ * the block's first BODY_SNIFF_HEAD bytes (held here until they are all in). */
+static void body_pii(struct http_dir *d, struct app_ctx *ctx, const uint8_t *p, size_t n)
+{
+    if (d->body_kind == BODY_TEXT) {
+        pii_tap_feed(&d->pii, p, n);
+        return;
+    }
+    if (d->body_kind == BODY_BINARY) {
+        if (ctx->stats)
+            ctx->stats->pii_skipped_bytes += n;
+        return;
+    }
+    while (n > 0) {
+        size_t in_blk = (size_t)(d->body_off % BODY_BLOCK), k;
+        if (in_blk < BODY_SNIFF_HEAD) {
+            k = BODY_SNIFF_HEAD - in_blk < n ? BODY_SNIFF_HEAD - in_blk : n;
+            memcpy(d->head + d->head_len, p, k);
+            d->head_len = (uint8_t)(d->head_len + k);
+            if (d->head_len == BODY_SNIFF_HEAD)
+                body_head_done(d, ctx, 1);
+        } else {
+            k = BODY_BLOCK - in_blk < n ? BODY_BLOCK - in_blk : n;
+            body_scan(d, ctx, p, k);
+        }
+        d->body_off += k;
+        p += k;
+        n -= k;
+    }
+}
+
+static void body_data(struct http_state *s, struct app_ctx *ctx, int dir, const uint8_t *p,
+                      size_t n)
 {
     struct http_dir *d = &s->d[dir];
     struct http_tx *tx = tx_at(s, d->tx);
@@ -436,7 +503,7 @@ static void body_data(struct http_state *s, int dir, const uint8_t *p, size_t n)
         http_json_count_feed(&tx->json, p, n);
     }
     if (d->pii.on)
-        pii_tap_feed(&d->pii, p, n);
+        body_pii(d, ctx, p, n);
 }
 
 /* The message of direction `dir` is complete (or abandoned). */
@@ -444,6 +511,9 @@ static void msg_end(struct http_state *s, struct app_ctx *ctx, int dir)
 {
     struct http_dir *d = &s->d[dir];
     struct http_tx *tx = tx_at(s, d->tx);
+    if (d->head_len > 0 && d->pii.on)
+        body_head_done(d, ctx, 0);
+    d->head_len = 0;
     pii_tap_end(&d->pii);
     if (tx != NULL) {
         if (dir == FLOW_TOSERVER)
@@ -589,6 +659,9 @@ static void header_line(struct http_state *s, int dir, const uint8_t *p, size_t 
         }
         d->has_cl = 1;
         d->cl = cl;
+    } else if (ci_eq(name, nl, "content-encoding")) {
+        if (body_encoding_compressed(v, vl))
+            d->body_kind = BODY_BINARY;
     } else if (ci_eq(name, nl, "transfer-encoding")) {
         d->te_seen = 1;
         if (ci_contains(v, vl, "chunked"))
@@ -602,8 +675,11 @@ static void header_line(struct http_state *s, int dir, const uint8_t *p, size_t 
             copy_capped(tx->host, sizeof(tx->host), v, vl);
     } else if (dir == FLOW_TOSERVER && ci_eq(name, nl, "user-agent")) {
         copy_capped(tx->ua, sizeof(tx->ua), v, vl);
-    } else if (dir == FLOW_TOCLIENT && ci_eq(name, nl, "content-type")) {
-        copy_capped(tx->resp_ct, sizeof(tx->resp_ct), v, vl);
+    } else if (ci_eq(name, nl, "content-type")) {
+        if (d->body_kind != BODY_BINARY)
+            d->body_kind = (uint8_t)body_kind_of_type(v, vl);
+        if (dir == FLOW_TOCLIENT)
+            copy_capped(tx->resp_ct, sizeof(tx->resp_ct), v, vl);
     }
 }
 
@@ -680,6 +756,11 @@ static void msg_begin(struct http_dir *d)
     d->cl = 0;
     d->left = 0;
     d->resync_bytes = 0;
+    d->body_kind = BODY_SNIFF;
+    d->blk_skip = 0;
+    d->skipped_any = 0;
+    d->head_len = 0;
+    d->body_off = 0;
     d->st = HS_HEADERS;
 }
 
@@ -786,7 +867,7 @@ static int step(struct http_state *s, struct app_ctx *ctx, int dir, struct bw_cu
         size_t k = d->left < left ? (size_t)d->left : left;
         const uint8_t *p = NULL;
         (void)bw_cur_take(c, k, &p);
-        body_data(s, dir, p, k);
+        body_data(s, ctx, dir, p, k);
         d->left -= k;
         if (d->left == 0) {
             if (d->st == HS_BODY_CL)
@@ -860,7 +941,7 @@ static int step(struct http_state *s, struct app_ctx *ctx, int dir, struct bw_cu
     case HS_BODY_CLOSE: {
         const uint8_t *p = NULL;
         (void)bw_cur_take(c, left, &p);
-        body_data(s, dir, p, left);
+        body_data(s, ctx, dir, p, left);
         return 1;
     }
 

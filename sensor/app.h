@@ -36,6 +36,7 @@ struct pii_pool;    /* sensor/pii-tap.h */
 
 struct app_stats {
     uint64_t detected, errors, gaps, resyncs, events;
+    uint64_t pii_skipped_bytes; /* body bytes not given to the PII scanner (binary) */
 };
 
 /* Everything a parser may use while handling one chunk; borrowed. */

@@ -30,8 +30,10 @@ struct flow_table {
     struct flow_config cfg;
     flow_end_fn on_end;
     void *ctx;
-    struct flow *pool;
-    struct flow *free_list; /* chained through hnext */
+    struct flow *pool;      /* zero pages until used: never cleared or chained up front */
+    uint64_t pool_n;        /* flows in the pool */
+    uint64_t pool_used;     /* pool[0..pool_used) have been handed out at least once */
+    struct flow *free_list; /* ended flows, chained through hnext; taken before pool_used */
     struct flow **buckets;
     uint32_t mask;
     struct flow_list lru[TC_MAX];
@@ -99,10 +101,7 @@ struct flow_table *flow_table_new(const struct flow_config *cfg, flow_end_fn on_
         return NULL;
     }
     t->mask = buckets - 1;
-    for (uint64_t i = n; i-- > 0;) {
-        t->pool[i].hnext = t->free_list;
-        t->free_list = &t->pool[i];
-    }
+    t->pool_n = n;
     t->stats.pool_size = n;
     t->timeout[TC_NEW] = cfg->timeout_new_us;
     t->timeout[TC_EST] = cfg->timeout_est_us;
@@ -302,6 +301,18 @@ static uint8_t flow_tclass(const struct flow *f)
     }
 }
 
+/* A free flow: an ended one first (LIFO), else the next never-used one of the
+ * pool, so start-up touches none of the pool's pages. NULL when all are live. */
+static struct flow *flow_take(struct flow_table *t)
+{
+    struct flow *f = t->free_list;
+    if (f != NULL)
+        t->free_list = f->hnext;
+    else if (t->pool_used < t->pool_n)
+        f = &t->pool[t->pool_used++];
+    return f;
+}
+
 static void flow_end(struct flow_table *t, struct flow *f, enum flow_end_reason why)
 {
     if (t->on_end)
@@ -428,10 +439,10 @@ struct flow *flow_handle_packet(struct flow_table *t, const struct bw_packet *p,
         }
     }
     if (f == NULL) {
-        if (t->free_list == NULL)
+        if ((f = flow_take(t)) == NULL) {
             flow_end(t, flow_oldest(t), FLOW_END_EVICTED);
-        f = t->free_list;
-        t->free_list = f->hnext;
+            f = flow_take(t);
+        }
         memset(f, 0, sizeof(*f));
         flow_init(t, f, &k, h, p);
         f->hnext = t->buckets[h & t->mask];

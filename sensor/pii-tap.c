@@ -155,6 +155,20 @@ void pii_tap_feed(struct pii_tap *t, const uint8_t *p, size_t n)
     (void)pii_stream_feed(&t->st, p, n, t->out);
 }
 
+void pii_tap_gap(struct pii_tap *t)
+{
+    if (!t->on)
+        return;
+    tap_drain(t);
+    (void)pii_stream_flush(&t->st, t->out);
+    struct pii_scratch *scratch = t->st.scratch;
+    const struct pii_scanner *sc = t->st.sc;
+    pii_stream_fini(&t->st);
+    pii_stream_init(&t->st, sc);
+    pii_stream_use_scratch(&t->st, scratch);
+    pii_stream_on_match(&t->st, tap_match, t);
+}
+
 void pii_tap_end(struct pii_tap *t)
 {
     if (!t->on)

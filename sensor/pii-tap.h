@@ -62,6 +62,10 @@ void pii_tap_put(struct pii_tap *t, const void *p, size_t n);
 void pii_tap_sep(struct pii_tap *t, uint8_t sep);
 /* Scans bytes directly (large bodies), after what is batched. */
 void pii_tap_feed(struct pii_tap *t, const uint8_t *p, size_t n);
+/* A hole in the scanned bytes (a skipped binary block): decides what is
+ * pending and starts a fresh stream into the same counts, so bytes on either
+ * side of the hole never form one match. No-op when not begun. */
+void pii_tap_gap(struct pii_tap *t);
 /* Scans the batch, decides pending candidates, ends the stream. The counts
  * stay in out (their estimators are released with pii_counts_release).
  * No-op when not begun. */

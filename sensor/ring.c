@@ -38,7 +38,9 @@ struct ring_pool {
     size_t cell_size;
     unsigned char *slab; /* cells */
     struct ring_head *heads;
-    struct ring_cell *free_cells;
+    size_t ncells, cells_used;    /* slab cells; [0, cells_used) handed out at least once */
+    uint32_t heads_used;          /* heads[0, heads_used) handed out at least once */
+    struct ring_cell *free_cells; /* given back, taken before the untouched rest */
     struct ring_head *free_heads;
     struct ring_stats st;
 };
@@ -134,15 +136,9 @@ struct ring_pool *ring_pool_new(const struct ring_config *cfg, struct bw_err *er
         ring_pool_free(p);
         return NULL;
     }
-    for (size_t i = ncells; i-- > 0;) {
-        struct ring_cell *c = (struct ring_cell *)(p->slab + i * p->cell_size);
-        c->next = p->free_cells;
-        p->free_cells = c;
-    }
-    for (uint32_t i = cfg->max_flows; i-- > 0;) {
-        p->heads[i].next_free = p->free_heads;
-        p->free_heads = &p->heads[i];
-    }
+    /* No free lists are built here: cells and heads are handed out in slab
+     * order the first time, so start-up touches none of the pool's pages. */
+    p->ncells = ncells;
     p->st.cells = p->st.cells_free = ncells;
     return p;
 }
@@ -170,6 +166,17 @@ static struct ring_cell *pop_oldest(struct ring_head *h)
     return c;
 }
 
+/* A free cell: a given-back one, else the next untouched one; NULL when dry. */
+static struct ring_cell *cell_take(struct ring_pool *p)
+{
+    struct ring_cell *c = p->free_cells;
+    if (c != NULL)
+        p->free_cells = c->next;
+    else if (p->cells_used < p->ncells)
+        c = (struct ring_cell *)(p->slab + p->cells_used++ * p->cell_size);
+    return c;
+}
+
 static void cell_free(struct ring_pool *p, struct ring_cell *c)
 {
     c->next = p->free_cells;
@@ -183,12 +190,15 @@ void ring_add(struct ring_pool *p, void **slot, const struct bw_packet *pkt)
         return;
     struct ring_head *h = *slot;
     if (h == NULL) {
-        if (p->free_heads == NULL) {
+        if (p->free_heads != NULL) {
+            h = p->free_heads;
+            p->free_heads = h->next_free;
+        } else if (p->heads_used < p->cfg.max_flows) {
+            h = &p->heads[p->heads_used++];
+        } else {
             p->st.dropped_flows++;
             return;
         }
-        h = p->free_heads;
-        p->free_heads = h->next_free;
         memset(h, 0, sizeof(*h));
         h->linktype = pkt->linktype;
         *slot = h;
@@ -211,9 +221,7 @@ void ring_add(struct ring_pool *p, void **slot, const struct bw_packet *pkt)
         c = pop_oldest(h);
     }
     if (c == NULL) {
-        if (p->free_cells != NULL) {
-            c = p->free_cells;
-            p->free_cells = c->next;
+        if ((c = cell_take(p)) != NULL) {
             p->st.cells_free--;
         } else if (h->count > 0) {
             c = pop_oldest(h); /* pool dry: the flow gives up its oldest */

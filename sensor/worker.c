@@ -401,6 +401,7 @@ void worker_write_stats_from(struct eve_out *eve, const struct capture_stats *ca
         bw_json_uint(j, "errors", as->errors);
         bw_json_uint(j, "gaps", as->gaps);
         bw_json_uint(j, "resyncs", as->resyncs);
+        bw_json_uint(j, "pii_skipped_bytes", as->pii_skipped_bytes);
         bw_json_obj_end(j);
     }
     bw_json_obj_end(j);
