@@ -1,122 +1,81 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): records about 1 GB of real mixed traffic between two
-# network namespaces it creates (HTTP of varied sizes, TLS, DNS, many flows)
-# with tcpdump, then reads the capture with `tcpdump -r F -w /dev/null` and
-# with `breachwatch sensor -r F --eve /dev/null`, and the same for the first
-# 0.25, 0.5 GB of it, reporting wall time, Mpps, Gbit/s and peak RSS.
-# Usage: bench/flow-bench.sh [BREACHWATCH_BIN] [SIZE_MB]   (root; results on stdout)
+# Benchmark (not a test): the sensor as a user runs it (default config: every
+# parser, the PII scanner, the default rules; EVE to /dev/null) against
+# `tcpdump -r F -w /dev/null` on about 1 GB of real mixed traffic (HTTP of
+# random binary files 1 kB..4 MB, TLS, DNS; bench/record-mixed.sh), same run,
+# alternating, RUNS times each: best and median wall, CPU, Mpps, Gbit/s; then
+# peak RSS with the capture read once and ten times over (-r F given 10 times).
+# The recording is kept in BW_BENCH_DIR (default /var/tmp/bw-bench) and reused;
+# it is made (root) when absent or when BW_BENCH_RECORD=1.
+# Usage: bench/flow-bench.sh [BREACHWATCH_BIN] [SIZE_MB] [RUNS]   (results on stdout)
 set -euo pipefail
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
-BIN=${1:-build/breachwatch}
-BIN=$(readlink -f "$BIN")
+cd "$(dirname "$0")/.."
+BIN=$(readlink -f "${1:-build/breachwatch}")
 SIZE_MB=${2:-1024}
-A=bw-fc-ba B=bw-fc-bb VA=bw-fc-bva VB=bw-fc-bvb
+RUNS=${3:-5}
+DIR=${BW_BENCH_DIR:-/var/tmp/bw-bench}
+cap=$DIR/mixed-$SIZE_MB.pcap
+. bench/record-mixed.sh
+if [ ! -s "$cap" ] || [ "${BW_BENCH_RECORD:-0}" = 1 ]; then
+  echo "recording $SIZE_MB MB into $cap ..." >&2
+  bw_record_mixed "$cap" "$SIZE_MB" bw-fc-b 10.99.2
+fi
 tmp=$(mktemp -d /tmp/bw-flow-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  ip netns del $A 2>/dev/null || true
-  ip netns del $B 2>/dev/null || true
-  rm -rf "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/state"
+printf 'state_dir: %s/state\n' "$tmp" >"$tmp/bw.yaml" # the defaults, keys kept out of the tree
+sensor=("$BIN" sensor -c "$tmp/bw.yaml" --redis none --eve /dev/null)
+
+pk=$(capinfos -c -M "$cap" | awk '/Number of packets/ {print $NF}')
+by=$(capinfos -d -M "$cap" | awk '/Data size/ {print $(NF-1)}')
+cat "$cap" >/dev/null # page cache warm for both readers
+run() { # label cmd...: one run, appends "label wall cpu rss_kib" to $tmp/runs
+  local label=$1
+  shift
+  /usr/bin/time -f '%e %U %S %M' -o "$tmp/t" "$@" >/dev/null 2>"$tmp/err" ||
+    { cat "$tmp/err" >&2; exit 1; }
+  read -r w u s r <"$tmp/t"
+  echo "$label $w $(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }') $r" >>"$tmp/runs"
 }
-trap cleanup EXIT
-ip netns del $A 2>/dev/null || true
-ip netns del $B 2>/dev/null || true
-ip netns add $A
-ip netns add $B
-ip link add $VA netns $A type veth peer name $VB netns $B
-ip -n $A addr add 10.99.2.1/24 dev $VA
-ip -n $B addr add 10.99.2.2/24 dev $VB
-for ns in $A $B; do ip -n $ns link set lo up; done
-ip -n $A link set $VA up
-ip -n $B link set $VB up
-# Segments of at most the MTU on the wire, as on a real network (no GRO/TSO
-# super-packets in the capture).
-ip netns exec $A ethtool -K $VA tso off gso off gro off >/dev/null 2>&1 || true
-ip netns exec $B ethtool -K $VB tso off gso off gro off >/dev/null 2>&1 || true
-
-# Servers in B: HTTP (python), TLS (openssl s_server -WWW), DNS (dnsmasq).
-mkdir -p "$tmp/www"
-for s in 1 4 16 64 256 1024 4096; do head -c $((s * 1024)) /dev/urandom >"$tmp/www/f$s.bin"; done
-(cd "$tmp/www" && exec ip netns exec $B python3 -m http.server 8080 --bind 10.99.2.2 >/dev/null 2>&1) &
-pids+=($!)
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
-  -days 1 -subj /CN=bench >/dev/null 2>&1
-(cd "$tmp/www" && exec ip netns exec $B openssl s_server -quiet -accept 8443 -WWW \
-  -cert "$tmp/cert.pem" -key "$tmp/key.pem" >/dev/null 2>&1) &
-pids+=($!)
-ip netns exec $B dnsmasq -k --no-resolv --no-hosts --listen-address=10.99.2.2 --bind-interfaces \
-  --address=/bench.test/10.99.2.2 --pid-file="$tmp/dnsmasq.pid" >/dev/null 2>&1 &
-pids+=($!)
-sleep 1
-
-cap=$tmp/all.pcap
-ip netns exec $A tcpdump -i $VA -s 0 -U -n -w "$cap" 2>/dev/null &
-tdpid=$!
-pids+=($tdpid)
-sleep 1
-want=$((SIZE_MB * 1024 * 1024))
-client() { # one client loop: mixed requests until the capture is big enough
-  local i=$1 n=0
-  while [ "$(stat -c %s "$cap")" -lt "$want" ]; do
-    n=$((n + 1))
-    case $(((i + n) % 6)) in
-      0) ip netns exec $A curl -s -o /dev/null http://10.99.2.2:8080/f4096.bin ;;
-      1) ip netns exec $A curl -s -o /dev/null http://10.99.2.2:8080/f1.bin \
-           -o /dev/null http://10.99.2.2:8080/f4.bin -o /dev/null http://10.99.2.2:8080/f16.bin ;;
-      2) ip netns exec $A curl -s -o /dev/null http://10.99.2.2:8080/f1024.bin ;;
-      3) ip netns exec $A curl -sk -o /dev/null https://10.99.2.2:8443/f256.bin ;;
-      4) ip netns exec $A dig +short +tries=1 +time=1 @10.99.2.2 "h$n-$i.bench.test" >/dev/null ;;
-      5) ip netns exec $A curl -s -o /dev/null http://10.99.2.2:8080/f64.bin ;;
-    esac
-  done
-}
-for i in 1 2 3 4; do client $i & pids+=($!); done
-wait "${pids[@]: -4}" 2>/dev/null || true
-sleep 0.5
-kill -INT $tdpid
-wait $tdpid 2>/dev/null || true
-
-# Cuts at 0.25 and 0.5 of the capture by packet count.
-total=$(capinfos -c -M "$cap" | awk '/Number of packets/ {print $NF}')
-editcap -r "$cap" "$tmp/q25.pcap" "1-$((total / 4))"
-editcap -r "$cap" "$tmp/q50.pcap" "1-$((total / 2))"
-
-measure() { # name cmd...; prints a table row
-  local name=$1 file=$2
-  shift 2
-  local wall=999999 rss=0 w r
-  for _ in 1 2 3; do # best of three
-    /usr/bin/time -v "$@" 2>"$tmp/time" >/dev/null
-    w=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tmp/time" |
-      awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
-    r=$(awk -F': ' '/Maximum resident/ {print $2}' "$tmp/time")
-    wall=$(awk -v a="$wall" -v b="$w" 'BEGIN { print (b < a) ? b : a }')
-    [ "$r" -gt "$rss" ] && rss=$r
-  done
-  local pk by
-  pk=$(capinfos -c -M "$file" | awk '/Number of packets/ {print $NF}')
-  by=$(capinfos -d -M "$file" | awk '/Data size/ {print $(NF-1)}')
-  awk -v n="$name" -v f="$(basename "$file")" -v w="$wall" -v p="$pk" -v b="$by" -v r="$rss" \
-    'BEGIN { printf "| %-8s | %-9s | %9d | %7.0f | %6.2f | %6.2f | %6.2f | %7.1f |\n",
-             f, n, p, b / 1048576, w, p / w / 1e6, b * 8 / w / 1e9, r / 1024 }'
-}
-echo "capture: $total packets, $(stat -c %s "$cap") bytes; flows: HTTP 1 kB..4 MB, TLS 256 kB, DNS"
-echo "| file     | reader    |   packets |     MiB | wall s |   Mpps | Gbit/s | RSS MiB |"
-echo "| -------- | --------- | --------: | ------: | -----: | -----: | -----: | ------: |"
-for f in "$tmp/q25.pcap" "$tmp/q50.pcap" "$cap"; do
-  cat "$f" >/dev/null # page cache warm for both readers
-  measure tcpdump "$f" tcpdump -r "$f" -w /dev/null
-  measure sensor "$f" "$BIN" sensor -r "$f" --eve /dev/null
+: >"$tmp/runs"
+for _ in $(seq "$RUNS"); do # alternating, so drift in machine speed hits both
+  run tcpdump tcpdump -r "$cap" -w /dev/null
+  run sensor "${sensor[@]}" -r "$cap"
 done
-"$BIN" sensor -r "$cap" --eve "$tmp/eve.json" >/dev/null
-python3 - "$tmp/eve.json" <<'PY'
-import json, sys
-flows = 0
-for l in open(sys.argv[1]):
+ten=()
+for _ in $(seq 10); do ten+=(-r "$cap"); done
+run once "${sensor[@]}" -r "$cap"
+run ten "${sensor[@]}" "${ten[@]}"
+"$BIN" sensor -c "$tmp/bw.yaml" --redis none --eve "$tmp/eve.json" -r "$cap" >/dev/null 2>&1
+
+echo "capture: $cap ($pk packets, $by bytes of packet data); $RUNS runs each, alternating"
+python3 - "$tmp/runs" "$pk" "$by" "$tmp/eve.json" <<'PY'
+import json, statistics, sys
+runs, pk, by = {}, int(sys.argv[2]), int(sys.argv[3])
+for line in open(sys.argv[1]):
+    k, w, c, r = line.split()
+    runs.setdefault(k, []).append((float(w), float(c), int(r)))
+print(f"| reader | best wall s | median wall s | median cpu s | Mpps (median) | Gbit/s (median) | peak RSS MiB |")
+print(f"| --- | --: | --: | --: | --: | --: | --: |")
+med = {}
+for k, name in (("tcpdump", "tcpdump -r F -w /dev/null"), ("sensor", "sensor, default config")):
+    w = [x[0] for x in runs[k]]
+    c = [x[1] for x in runs[k]]
+    med[k] = statistics.median(w)
+    print(f"| {name} | {min(w):.2f} | {med[k]:.2f} | {statistics.median(c):.2f} | "
+          f"{pk / med[k] / 1e6:.3f} | {by * 8 / med[k] / 1e9:.2f} | {max(x[2] for x in runs[k]) / 1024:.1f} |")
+print(f"sensor / tcpdump wall (medians): {med['sensor'] / med['tcpdump']:.2f}x; "
+      f"best: {min(x[0] for x in runs['sensor']) / min(x[0] for x in runs['tcpdump']):.2f}x")
+print(f"peak RSS reading the capture once: {runs['once'][0][2] / 1024:.1f} MiB; "
+      f"ten times over: {runs['ten'][0][2] / 1024:.1f} MiB ({runs['ten'][0][0]:.2f} s)")
+st = None
+for l in open(sys.argv[4]):
     e = json.loads(l)
-    if e["event_type"] == "flow": flows += 1
-    if e["event_type"] == "stats": st = e["stats"]["flow"]
-print(f"sensor: {flows} flow events; flow stats {st}")
+    if e["event_type"] == "stats":
+        st = e["stats"]
+if st:
+    http = st["app_layer"]["http"]
+    print(f"sensor stats: flows {st['flow']['created']}, stream bytes {st['stream']['bytes_delivered']}, "
+          f"gaps {st['stream']['gaps']}, http events {http['events']}, "
+          f"PII-skipped body bytes {http.get('pii_skipped_bytes', 'n/a')}")
 PY

@@ -95,7 +95,7 @@ struct http_dir {
      * the headers; for BODY_SNIFF the body offset, the head of the current
      * block held until it decides, and whether the last block was skipped. */
     uint8_t body_kind;
-    uint8_t blk_skip, skipped_any, head_len;
+    uint8_t blk_skip, head_len;
     uint64_t body_off;
     uint8_t head[BODY_SNIFF_HEAD];
 };
@@ -449,10 +449,9 @@ static void body_scan(struct http_dir *d, struct app_ctx *ctx, const uint8_t *p,
 static void body_head_done(struct http_dir *d, struct app_ctx *ctx, int full)
 {
     int skip = full && body_looks_binary(d->head, d->head_len);
-    if (!skip && d->skipped_any && d->blk_skip)
+    if (!skip && d->blk_skip)
         pii_tap_gap(&d->pii); /* scanned bytes resume after a hole */
     d->blk_skip = (uint8_t)skip;
-    d->skipped_any |= (uint8_t)skip;
     body_scan(d, ctx, d->head, d->head_len);
     d->head_len = 0;
 }
@@ -473,7 +472,15 @@ static void body_pii(struct http_dir *d, struct app_ctx *ctx, const uint8_t *p, 
     }
     while (n > 0) {
         size_t in_blk = (size_t)(d->body_off % BODY_BLOCK), k;
-        if (in_blk < BODY_SNIFF_HEAD) {
+        if (in_blk == 0 && n >= BODY_SNIFF_HEAD) {
+            /* The whole head is here: decided in place, nothing copied. */
+            int skip = body_looks_binary(p, BODY_SNIFF_HEAD);
+            if (!skip && d->blk_skip)
+                pii_tap_gap(&d->pii);
+            d->blk_skip = (uint8_t)skip;
+            k = BODY_BLOCK < n ? BODY_BLOCK : n;
+            body_scan(d, ctx, p, k);
+        } else if (in_blk < BODY_SNIFF_HEAD) {
             k = BODY_SNIFF_HEAD - in_blk < n ? BODY_SNIFF_HEAD - in_blk : n;
             memcpy(d->head + d->head_len, p, k);
             d->head_len = (uint8_t)(d->head_len + k);
@@ -758,7 +765,6 @@ static void msg_begin(struct http_dir *d)
     d->resync_bytes = 0;
     d->body_kind = BODY_SNIFF;
     d->blk_skip = 0;
-    d->skipped_any = 0;
     d->head_len = 0;
     d->body_off = 0;
     d->st = HS_HEADERS;

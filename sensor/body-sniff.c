@@ -94,12 +94,18 @@ int body_encoding_compressed(const uint8_t *v, size_t n)
     return 0;
 }
 
+/* 1 for the bytes no text holds: C0 controls but TAB, LF, VT, FF, CR, ESC; DEL. */
+static const uint8_t binary_byte[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+    [0x07] = 1, [0x08] = 1, [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1,
+    [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1,
+    [0x1a] = 1, [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, [0x7f] = 1,
+};
+
 int body_looks_binary(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint8_t b = p[i];
-        if ((b < 0x20 && (b < '\t' || b > '\r') && b != 0x1b) || b == 0x7f)
+    for (size_t i = 0; i < n; i++)
+        if (binary_byte[p[i]])
             return 1;
-    }
     return 0;
 }
