@@ -44,7 +44,8 @@ struct defrag {
     uint64_t timeout_us;
     uint32_t ntrackers, tused;
     struct df_tracker *t;
-    uint32_t free_t;         /* free tracker list head */
+    uint32_t free_t;         /* free tracker list head (trackers given back) */
+    uint32_t t_fresh;        /* t[t_fresh..ntrackers) never used: taken after the list */
     uint32_t oldest, newest; /* age list */
     uint32_t *buckets;
     uint32_t nbuckets; /* power of two */
@@ -53,6 +54,7 @@ struct defrag {
     uint8_t *cmap;   /* nchunks * DF_MAPBYTES coverage bits */
     uint32_t *cnext; /* free chunk list */
     uint32_t free_c;
+    uint32_t c_fresh; /* chunks [c_fresh, nchunks) never used: taken after the list */
     uint8_t out[DF_MAX_DGRAM + DEFRAG_HDR_MAX];
 };
 
@@ -86,13 +88,11 @@ struct defrag *defrag_new(const struct decode_config *cfg, struct bw_err *err)
         goto oom;
     for (uint32_t i = 0; i < df->nbuckets; i++)
         df->buckets[i] = DF_NONE;
-    for (uint32_t i = 0; i < df->ntrackers; i++)
-        df->t[i].anext = i + 1 < df->ntrackers ? i + 1 : DF_NONE;
-    df->free_t = 0;
+    /* Trackers and chunks are handed out in order the first time (t_fresh,
+     * c_fresh) instead of being chained here: start-up touches none of them. */
+    df->free_t = DF_NONE;
     df->oldest = df->newest = DF_NONE;
-    for (uint32_t i = 0; i < df->nchunks; i++)
-        df->cnext[i] = i + 1 < df->nchunks ? i + 1 : DF_NONE;
-    df->free_c = 0;
+    df->free_c = DF_NONE;
     return df;
 oom:
     defrag_free(df);
@@ -126,9 +126,12 @@ uint32_t defrag_chunks_used(const struct defrag *df)
 static uint32_t df_chunk_get(struct defrag *df)
 {
     uint32_t c = df->free_c;
-    if (c == DF_NONE)
+    if (c != DF_NONE)
+        df->free_c = df->cnext[c];
+    else if (df->c_fresh < df->nchunks)
+        c = df->c_fresh++;
+    else
         return DF_NONE;
-    df->free_c = df->cnext[c];
     memset(df->cmap + (size_t)c * DF_MAPBYTES, 0, DF_MAPBYTES);
     df->cused++;
     return c;
@@ -260,10 +263,13 @@ static uint32_t df_create(struct defrag *df, const struct bw_packet *p, uint8_t 
                           uint8_t proto, uint32_t id, uint32_t bucket)
 {
     uint32_t ti = df->free_t;
-    if (ti == DF_NONE)
+    if (ti != DF_NONE)
+        df->free_t = df->t[ti].anext;
+    else if (df->t_fresh < df->ntrackers)
+        ti = df->t_fresh++;
+    else
         return DF_NONE;
     struct df_tracker *t = &df->t[ti];
-    df->free_t = t->anext;
     memset(t, 0, sizeof(*t));
     t->in_use = 1;
     t->version = version;

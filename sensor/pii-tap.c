@@ -211,7 +211,7 @@ struct pii_scanner *pii_scanner_for(const struct bw_config *conf, struct bw_err 
     uint8_t key[BW_DISTINCT_KEY_LEN];
     if (bw_distinct_key_load(conf->state_dir, key, err) != 0)
         return NULL;
-    struct pii_scanner *sc = pii_scanner_new(err);
+    struct pii_scanner *sc = pii_scanner_new_cached(conf->state_dir, err);
     if (sc != NULL)
         pii_scanner_set_key(sc, key);
     memset(key, 0, sizeof(key));

@@ -86,6 +86,12 @@ struct pii_stream {
  * or NULL with a message in err. The distinct-count key is random until
  * pii_scanner_set_key is called. */
 struct pii_scanner *pii_scanner_new(struct bw_err *err);
+/* As pii_scanner_new, but the compiled databases are kept in
+ * <cache_dir>/pii-patterns.hsdb (Hyperscan's serialized form) under a key of
+ * the patterns, flags and Hyperscan version: a later start with the same key
+ * loads them instead of compiling; a missing, stale, foreign-platform or
+ * unreadable file means a compile and a rewrite. cache_dir NULL: no cache. */
+struct pii_scanner *pii_scanner_new_cached(const char *cache_dir, struct bw_err *err);
 void pii_scanner_free(struct pii_scanner *sc);
 
 /* Sets the per-installation key for the keyed hash (see

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -382,6 +383,42 @@ static void test_distinct_and_names(void **state)
     assert_string_equal(pii_type_category(PII_US_SSN), "national_id");
 }
 
+/* The compiled databases cached in a directory: the second scanner loads them
+ * and finds the same; a damaged file is compiled over and rewritten. */
+static void test_db_cache(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/bw-pii-cache.XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/pii-patterns.hsdb", dir);
+    static const char text[] = "mail bob@example.com card 4111 1111 1111 1111 tel 13812345678";
+    struct pii_counts want, got;
+    pii_counts_init(&want);
+    assert_int_equal(pii_scan_buf(sc, NULL, text, sizeof(text) - 1, &want), 0);
+    assert_int_equal(want.matches[PII_EMAIL], 1);
+    for (int round = 0; round < 3; round++) {
+        struct bw_err err;
+        struct pii_scanner *c = pii_scanner_new_cached(dir, &err);
+        assert_non_null(c);
+        FILE *fp = fopen(path, "rb");
+        assert_non_null(fp); /* written by the first, read by the others */
+        fclose(fp);
+        pii_counts_init(&got);
+        assert_int_equal(pii_scan_buf(c, NULL, text, sizeof(text) - 1, &got), 0);
+        assert_memory_equal(got.matches, want.matches, sizeof(want.matches));
+        pii_scanner_free(c);
+        if (round == 1) { /* damage it: the next start compiles and rewrites */
+            fp = fopen(path, "r+b");
+            assert_non_null(fp);
+            fseek(fp, 20, SEEK_SET);
+            fputs("garbage", fp);
+            fclose(fp);
+        }
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_corpus_chunks),
         cmocka_unit_test(test_dns),
         cmocka_unit_test(test_distinct_and_names),
+        cmocka_unit_test(test_db_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
