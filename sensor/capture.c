@@ -3,6 +3,7 @@
 #include "sensor/capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pcap/pcap.h>
 #include <poll.h>
@@ -24,7 +25,8 @@
 struct capture_source {
     pcap_t *p;
     char name[256];
-    char *iobuf; /* stdio buffer of a file source, freed with it */
+    char *iobuf; /* stdio buffer of a file source being read, freed with it */
+    int file_fd; /* a file source's descriptor until reading starts, else -1 */
     int dlt;
     int fd;
     int dead;
@@ -123,8 +125,11 @@ static void source_close(struct capture_source *s)
     if (s->p != NULL)
         pcap_close(s->p);
     s->p = NULL;
-    free(s->iobuf);
+    free(s->iobuf); /* after pcap_close: its FILE used the buffer until then */
     s->iobuf = NULL;
+    if (s->file_fd >= 0)
+        close(s->file_fd);
+    s->file_fd = -1;
 }
 
 void capture_free(struct capture *c)
@@ -160,29 +165,75 @@ static int set_filter(struct capture *c, struct capture_source *s, struct bw_err
     return 0;
 }
 
-/* Opens a capture file with a large stdio buffer: libpcap reads it through
- * fread, and the default buffer (one page) costs a read(2) per 4 KiB. Falls
- * back to pcap_open_offline (stdin, or for its error message). */
+/* Opens a capture file for checking at start-up: the header (link type) and
+ * the filter. The file's descriptor is kept in s->file_fd so that reading can
+ * start over with a large buffer (reopen_file) even after privileges were
+ * dropped; the check itself reads through a duplicate with stdio's default
+ * buffer, so ten files given at once cost ten small buffers, not ten large
+ * ones. Falls back to pcap_open_offline (stdin, or for its error message). */
 static pcap_t *open_file(struct capture_source *s, const char *path, char *ebuf)
 {
+    s->file_fd = -1;
     if (strcmp(path, "-") == 0)
         return pcap_open_offline(path, ebuf);
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return pcap_open_offline(path, ebuf);
-    /* Untouched (no RSS) until read; freed when the source is closed. */
-    s->iobuf = malloc(CAPTURE_FILE_BUF);
-    if (s->iobuf != NULL && setvbuf(fp, s->iobuf, _IOFBF, CAPTURE_FILE_BUF) != 0) {
-        free(s->iobuf);
-        s->iobuf = NULL;
+    int dup_fd = dup(fd);
+    FILE *fp = dup_fd >= 0 ? fdopen(dup_fd, "rb") : NULL;
+    if (fp == NULL) {
+        if (dup_fd >= 0)
+            close(dup_fd);
+        close(fd);
+        return pcap_open_offline(path, ebuf);
     }
     pcap_t *p = pcap_fopen_offline(fp, ebuf);
     if (p == NULL) {
         fclose(fp);
-        free(s->iobuf);
-        s->iobuf = NULL;
+        close(fd);
+        return NULL;
     }
+    s->file_fd = fd;
     return p;
+}
+
+/* Replaces the checked handle of a file source by one reading from the start
+ * with a CAPTURE_FILE_BUF stdio buffer: libpcap reads through fread, and the
+ * default buffer (one page) costs a read(2) per 4 KiB. The buffer lives while
+ * this file is read. Keeps the checked handle when anything fails. */
+static void reopen_file(struct capture *c, struct capture_source *s)
+{
+    /* The checked handle reads a duplicate of file_fd (one file offset): the
+     * offset is put back when the reopen fails, so that handle reads on. */
+    off_t saved = s->file_fd >= 0 ? lseek(s->file_fd, 0, SEEK_CUR) : -1;
+    if (saved < 0 || lseek(s->file_fd, 0, SEEK_SET) != 0)
+        return;
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    struct bw_err err;
+    char *buf = malloc(CAPTURE_FILE_BUF);
+    FILE *fp = buf ? fdopen(s->file_fd, "rb") : NULL;
+    pcap_t *old = s->p, *p = NULL;
+    if (fp != NULL) {
+        s->file_fd = -1; /* owned by fp now */
+        if (setvbuf(fp, buf, _IOFBF, CAPTURE_FILE_BUF) == 0 &&
+            (p = pcap_fopen_offline(fp, ebuf)) != NULL && pcap_datalink(p) == s->dlt) {
+            s->p = p;
+            if (set_filter(c, s, &err) == 0) {
+                pcap_close(old);
+                s->iobuf = buf;
+                return;
+            }
+            s->p = old;
+        }
+        if (p != NULL)
+            pcap_close(p); /* closes fp */
+        else
+            fclose(fp);
+    }
+    free(buf);
+    FILE *ofp = pcap_file(old);
+    if (ofp != NULL)
+        (void)lseek(fileno(ofp), saved, SEEK_SET);
 }
 
 int capture_add_file(struct capture *c, const char *path, struct bw_err *err)
@@ -222,6 +273,7 @@ int capture_add_iface(struct capture *c, const char *iface, struct bw_err *err)
         return bw_err_set(err, "%s: capture files and interfaces cannot be mixed", iface);
     struct capture_source *s = &c->src[c->n];
     memset(s, 0, sizeof(*s));
+    s->file_fd = -1;
     snprintf(s->name, sizeof(s->name), "%s", iface);
     s->p = pcap_create(iface, ebuf);
     if (s->p == NULL)
@@ -287,6 +339,7 @@ static int run_files(struct capture *c, capture_packet_fn on_packet, void *ctx,
         struct pcap_pkthdr *h;
         const u_char *data;
         int rc = 0;
+        reopen_file(c, s);
         while (!*stop && (rc = pcap_next_ex(s->p, &h, &data)) == 1)
             on_pcap((u_char *)&d, h, data);
         if (!*stop && rc == PCAP_ERROR) {
