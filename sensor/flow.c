@@ -170,24 +170,6 @@ static uint64_t key_hash64(const struct flow_key *k)
     return h;
 }
 
-/* The table's bucket hash, per packet: independent multiplies of the key's
- * words and one final mix (flow_key_hash chains a mix per word). Only the
- * table sees it, so it may differ from the sharding hash. */
-static uint32_t bucket_hash(const struct flow_key *k)
-{
-    uint64_t w[(sizeof(struct flow_key) + 7) / 8] = {0};
-    memcpy(w, k, sizeof(*k));
-    static const uint64_t m[] = {
-        0x9e3779b97f4a7c15ull, 0xc2b2ae3d27d4eb4full, 0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull,
-        0xff51afd7ed558ccdull, 0xc4ceb9fe1a85ec53ull, 0x27d4eb2f165667c5ull, 0x94d049bb133111ebull};
-    _Static_assert(sizeof(w) / sizeof(w[0]) <= sizeof(m) / sizeof(m[0]), "flow key too long");
-    uint64_t h = 0;
-    for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
-        h += w[i] * m[i];
-    h = mix64(h);
-    return (uint32_t)(h ^ (h >> 32));
-}
-
 uint32_t flow_key_hash(const struct flow_key *k)
 {
     uint64_t h = key_hash64(k);
@@ -440,7 +422,7 @@ struct flow *flow_handle_packet(struct flow_table *t, const struct bw_packet *p,
         t->now_us = p->ts_us;
     struct flow_key k;
     flow_key_from_packet(p, &k);
-    uint32_t h = bucket_hash(&k);
+    uint32_t h = flow_key_hash(&k);
     struct flow *f = t->buckets[h & t->mask];
     while (f != NULL && (f->hash != h || memcmp(&f->key, &k, sizeof(k)) != 0))
         f = f->hnext;
