@@ -104,13 +104,17 @@ __attribute__((constructor)) static void distinct_table_init(void)
 uint64_t bw_distinct_estimate(const struct bw_distinct *d)
 {
     const double m = BW_DISTINCT_M;
+    /* A histogram of register values, then one term per value: the same sum
+     * as adding 2^-reg[i] register by register (exactly: the terms of any
+     * register value below 43 fit a double's mantissa together), without a
+     * chain of 1024 dependent floating-point adds. */
+    uint32_t hist[66] = {0};
+    for (uint32_t i = 0; i < BW_DISTINCT_M; i++)
+        hist[d->reg[i] < 66 ? d->reg[i] : 65]++;
     double sum = 0;
-    uint32_t zeros = 0;
-    for (uint32_t i = 0; i < BW_DISTINCT_M; i++) {
-        uint8_t r = d->reg[i] < 66 ? d->reg[i] : 65;
-        sum += inv_pow2[r];
-        zeros += d->reg[i] == 0;
-    }
+    for (int r = 65; r >= 0; r--)
+        sum += (double)hist[r] * inv_pow2[r];
+    uint32_t zeros = hist[0];
     double alpha = 0.7213 / (1.0 + 1.079 / m);
     double e = alpha * m * m / sum;
     if (e <= 2.5 * m && zeros > 0)

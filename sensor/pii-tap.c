@@ -228,14 +228,20 @@ void pii_counts_json(struct bw_json *j, const char *key, const struct pii_counts
         if (c->matches[t] > 0)
             bw_json_uint(j, pii_type_name((enum pii_type)t), c->matches[t]);
     bw_json_obj_end(j);
+    /* Each estimate once (records is the largest of them, as pii_counts_records). */
+    uint64_t records = 0;
     bw_json_obj_begin(j, "distinct");
     for (int t = 0; t < PII_TYPE_MAX; t++) {
         if (c->matches[t] == 0 || c->distinct[t] == NULL)
             continue;
         uint64_t d = bw_distinct_estimate(c->distinct[t]);
-        bw_json_uint(j, pii_type_name((enum pii_type)t), d < c->matches[t] ? d : c->matches[t]);
+        if (d > c->matches[t])
+            d = c->matches[t];
+        if (d > records)
+            records = d;
+        bw_json_uint(j, pii_type_name((enum pii_type)t), d);
     }
     bw_json_obj_end(j);
-    bw_json_uint(j, "records", pii_counts_records(c));
+    bw_json_uint(j, "records", records);
     bw_json_obj_end(j);
 }
