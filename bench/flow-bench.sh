@@ -17,6 +17,7 @@ RUNS=${3:-5}
 DIR=${BW_BENCH_DIR:-/var/tmp/bw-bench}
 cap=$DIR/mixed-$SIZE_MB.pcap
 . bench/record-mixed.sh
+. bench/replay-shifted.sh
 if [ ! -s "$cap" ] || [ "${BW_BENCH_RECORD:-0}" = 1 ]; then
   echo "recording $SIZE_MB MB into $cap ..." >&2
   bw_record_mixed "$cap" "$SIZE_MB" bw-fc-b 10.99.2
@@ -48,19 +49,9 @@ for _ in $(seq 10); do ten+=(-r "$cap"); done
 run once "${sensor[@]}" -r "$cap"
 run ten "${sensor[@]}" "${ten[@]}"
 # Ten times over as a replay would be: each copy shifted past the previous
-# one's end plus the longest flow timeout (editcap -t), so packet time moves
-# on and earlier copies' flows end, concatenated on the fly (mergecap -a into
-# the sensor's stdin; FIFOs, no 10 GB file).
-dur=$(capinfos -u -M "$cap" | awk '/duration/ {print int($(NF-1)) + 1}')
-fifos=()
-for i in $(seq 0 9); do
-  mkfifo "$tmp/copy$i"
-  fifos+=("$tmp/copy$i")
-  editcap -F pcap -t $((i * (dur + 600))) "$cap" "$tmp/copy$i" 2>/dev/null &
-done
-mergecap -a -F pcap -w - "${fifos[@]}" |
+# one's end, so packet time moves on and earlier copies' flows end.
+bw_replay_shifted "$cap" 10 "$tmp" |
   /usr/bin/time -f '%e %U %S %M' -o "$tmp/t" "${sensor[@]}" -r - >/dev/null 2>"$tmp/err"
-wait
 read -r w u s r <"$tmp/t"
 echo "shifted $w $(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }') $r" >>"$tmp/runs"
 "$BIN" sensor -c "$tmp/bw.yaml" --redis none --eve "$tmp/eve.json" -r "$cap" >/dev/null 2>&1

@@ -48,4 +48,11 @@ ten=()
 for _ in $(seq 10); do ten+=(-r "$F"); done
 read -r _ r1 < <(RUNS=1 measure "$BIN" sensor -c "$tmp/bw.yaml" -r "$F" --redis none --eve /dev/null)
 read -r _ r10 < <(RUNS=1 measure "$BIN" sensor -c "$tmp/bw.yaml" "${ten[@]}" --redis none --eve /dev/null)
-echo "peak RSS reading the capture once: $((r1 / 1024)) MiB; ten times over: $((r10 / 1024)) MiB"
+# Ten copies shifted in time (packet time moves on, as in a replay).
+. bench/replay-shifted.sh
+bw_replay_shifted "$F" 10 "$tmp" |
+  /usr/bin/time -f '%e %M' -o "$tmp/t" "$BIN" sensor -c "$tmp/bw.yaml" -r - --redis none \
+    --eve /dev/null >/dev/null 2>&1
+read -r _ rs <"$tmp/t"
+echo "peak RSS reading the capture once: $((r1 / 1024)) MiB; ten times over (-r F x10, packet" \
+  "time repeats): $((r10 / 1024)) MiB; ten copies shifted in time: $((rs / 1024)) MiB"
