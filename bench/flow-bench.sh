@@ -7,7 +7,8 @@
 # peak RSS with the capture read once and ten times over (-r F given 10 times,
 # and ten copies shifted in time so that packet time moves on, as a replay).
 # The recording is kept in BW_BENCH_DIR (default /var/tmp/bw-bench) and reused;
-# it is made (root) when absent or when BW_BENCH_RECORD=1.
+# it is made (root) when absent or when BW_BENCH_RECORD=1 (namespaces named
+# BW_BENCH_NS..., default bw-fc-b).
 # Usage: bench/flow-bench.sh [BREACHWATCH_BIN] [SIZE_MB] [RUNS]   (results on stdout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ cap=$DIR/mixed-$SIZE_MB.pcap
 . bench/replay-shifted.sh
 if [ ! -s "$cap" ] || [ "${BW_BENCH_RECORD:-0}" = 1 ]; then
   echo "recording $SIZE_MB MB into $cap ..." >&2
-  bw_record_mixed "$cap" "$SIZE_MB" bw-fc-b 10.99.2
+  bw_record_mixed "$cap" "$SIZE_MB" "${BW_BENCH_NS:-bw-fc-b}" 10.99.2
 fi
 tmp=$(mktemp -d /tmp/bw-flow-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
