@@ -14,9 +14,9 @@
 
 #include "common/cursor.h"
 #include "common/json.h"
+#include "sensor/body-sniff.h"
 #include "sensor/inventory.h"
 #include "sensor/output-eve.h"
-#include "sensor/body-sniff.h"
 #include "sensor/pii-tap.h"
 
 #define HTTP_URL_MAX         1024
