@@ -14,6 +14,7 @@
 #include "common/timeutil.h"
 #include "sensor/capture.h"
 #include "sensor/detect-run.h"
+#include "sensor/dns-payload.h"
 #include "sensor/inventory.h"
 #include "sensor/logsrc.h"
 #include "sensor/output-eve-access.h"
@@ -315,6 +316,8 @@ int cmd_sensor(int argc, char **argv)
     struct inventory inv;
     struct pii_config pcfg;
     struct pii_scanner *pii = NULL;
+    struct dns_seen *dns_seen = NULL;    /* recent query names, shared by every table */
+    struct dns_payload *logs_dns = NULL; /* payload streams of the resolver logs */
 
     if (config_load(&conf, config_file, &err) != 0)
         goto fail;
@@ -408,8 +411,19 @@ int cmd_sensor(int argc, char **argv)
         detect_set_inventory(sensor_detect.engine, sensor_inv); /* rules' `estimate` */
     /* The installation key is read (or made) before root is given up: it
      * lives in the state folder with the log positions. */
-    if (nfiles + nifaces > 0 && pcfg.enabled && (pii = pii_scanner_for(&conf, &err)) == NULL)
+    int dns_logs = logs_has_format(&logs, "dnsmasq") || logs_has_format(&logs, "bind");
+    if ((nfiles + nifaces > 0 || dns_logs) && pcfg.enabled &&
+        (pii = pii_scanner_for(&conf, &err)) == NULL)
         goto fail;
+    /* DNS payload streams: one table per worker and one for the logs, one
+     * cache of recent names for all (sensor/dns-payload.h). */
+    if (pii != NULL && (dns_seen = dns_seen_new(&err)) == NULL)
+        goto fail;
+    if (pii != NULL && dns_logs) {
+        if ((logs_dns = dns_payload_new(pii, dns_seen, &err)) == NULL)
+            goto fail;
+        logs_set_dns_payload(&logs, logs_dns);
+    }
     /* Every handle and output is open: give up root now. */
     if (capture_drop_privileges(ccfg.user, &err) != 0)
         goto fail;
@@ -420,7 +434,8 @@ int cmd_sensor(int argc, char **argv)
      * the first frame is handed on (the ring hand-off publishes them). */
     for (int i = 0; i < worker_pool_count(w); i++) {
         if (pii != NULL &&
-            worker_set_pii(worker_pool_worker(w, i), pii, pcfg.distinct_pool, &err) != 0)
+            (worker_set_pii(worker_pool_worker(w, i), pii, pcfg.distinct_pool, &err) != 0 ||
+             worker_set_dns_payload(worker_pool_worker(w, i), dns_seen, &err) != 0))
             goto fail;
         worker_set_inventory(worker_pool_worker(w, i), sensor_inv);
     }
@@ -487,6 +502,8 @@ out:
         logs_fini(&logs);
     worker_pool_free(w);
     detect_run_fini(&sensor_detect);
+    dns_payload_free(logs_dns);
+    dns_seen_free(dns_seen);
     pii_scanner_free(pii);
     eve_close(eve);
     capture_free(cap);

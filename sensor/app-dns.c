@@ -5,6 +5,7 @@
  * event. Malformed messages are counted and logged as far as they parse. */
 #include "sensor/app-dns.h"
 #include "sensor/dns-name.h"
+#include "sensor/dns-payload.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -380,6 +381,20 @@ static void access_question(struct app_ctx *ctx, const struct dns_name *n, uint1
     ev.dns_labels = n->labels;
     /* the part left of the registered domain, without its trailing dot */
     ev.dns_entropy = dns_entropy(n->s, rd > 0 ? rd - 1 : 0);
+    ev.flow = f;
+    ev.flow_id = f->flow_id;
+    if (ctx->dns_payload != NULL) {
+        /* The payload stream of (client, domain): labels and queries joined,
+         * repeats left out. A resolver's forwarded copy is no access of its
+         * own (the client's event stands for it). A name cut short is
+         * measured but not decoded. */
+        struct dns_payload_result res;
+        if (!n->truncated && dns_payload_access(ctx->dns_payload, &f->srv, n->s, n->len, &ev,
+                                                &res) == DNS_SEEN_FORWARD)
+            return;
+        access_emit(ctx->access, &ev);
+        return;
+    }
     struct pii_counts pc;
     pii_counts_init(&pc);
     if (ctx->pii != NULL && pii_scan_dns_name(ctx->pii, ctx->pii_scratch, n->s, n->len, &pc) == 0) {
@@ -391,8 +406,6 @@ static void access_question(struct app_ctx *ctx, const struct dns_name *n, uint1
         if ((ev.records = pii_counts_records(&pc)) > 0)
             ev.records_src = ACCESS_REC_PII;
     }
-    ev.flow = f;
-    ev.flow_id = f->flow_id;
     access_emit(ctx->access, &ev);
     pii_counts_release(ctx->pii_pool, &pc);
 }

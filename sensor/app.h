@@ -33,6 +33,7 @@ struct pii_scanner; /* sensor/pii.h */
 struct inventory;   /* sensor/inventory.h */
 struct pii_scratch; /* sensor/pii.h */
 struct pii_pool;    /* sensor/pii-tap.h */
+struct dns_payload; /* sensor/dns-payload.h */
 
 struct app_stats {
     uint64_t detected, errors, gaps, resyncs, events;
@@ -50,6 +51,7 @@ struct app_ctx {
                                           scanner's own (single-threaded use only) */
     struct pii_pool *pii_pool;         /* this worker's distinct estimators; may be NULL */
     const struct inventory *inventory; /* data inventory; may be NULL */
+    struct dns_payload *dns_payload;   /* this worker's DNS payload streams; may be NULL */
     struct app_stats *stats;           /* this protocol's counters */
 };
 

@@ -9,6 +9,7 @@
 
 #include "common/timeutil.h"
 #include "sensor/dns-name.h"
+#include "sensor/dns-payload.h"
 #include "sensor/logparse.h"
 #include "sensor/logsrc.h"
 
@@ -95,7 +96,9 @@ static enum log_verdict bind_parse(void *state, const char *line, size_t len, st
     ev.direction = ACCESS_SEND;
     dns_name_measure(line + ns, ne - ns, &ev);
     ev.bytes = ev.dns_name_len;
-    log_emit(em, &ev);
+    struct dns_payload_result res; /* ev.pii may point here: lives past the emit */
+    if (dns_payload_access(em->dns, NULL, line + ns, ne - ns, &ev, &res) != DNS_SEEN_FORWARD)
+        log_emit(em, &ev);
     return LOG_ENTRY;
 }
 

@@ -86,7 +86,7 @@ static void src_line(void *ctx, const char *line, size_t len, int64_t off, int64
 {
     struct log_source *s = ctx;
     (void)end;
-    struct log_emit em = {.fn = src_emit, .ctx = s, .ref_us = s->tail.mtime_us};
+    struct log_emit em = {.fn = src_emit, .ctx = s, .ref_us = s->tail.mtime_us, .dns = s->dns};
     s->st.lines++;
     enum log_verdict v = s->fmt->parse_line(s->state, line, len, &em);
     if (v == LOG_BAD || em.bad > 0)
@@ -106,7 +106,7 @@ static void src_line(void *ctx, const char *line, size_t len, int64_t off, int64
 static void src_flush(struct log_source *s)
 {
     if (s->fmt->flush != NULL) {
-        struct log_emit em = {.fn = src_emit, .ctx = s, .ref_us = s->tail.mtime_us};
+        struct log_emit em = {.fn = src_emit, .ctx = s, .ref_us = s->tail.mtime_us, .dns = s->dns};
         s->fmt->flush(s->state, &em);
         s->st.bad += (uint64_t)em.bad;
     }
@@ -124,6 +124,21 @@ void logs_init(struct logs *l, const struct access_sink *sink)
     l->max_line = LOGTAIL_MAX_LINE_DEFAULT;
     l->from_start = 1;
     snprintf(l->state_dir, sizeof(l->state_dir), ".breachwatch");
+}
+
+void logs_set_dns_payload(struct logs *l, struct dns_payload *dp)
+{
+    l->dns = dp;
+    for (size_t i = 0; i < l->n; i++)
+        l->v[i].dns = dp;
+}
+
+int logs_has_format(const struct logs *l, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].fmt->name, name) == 0)
+            return 1;
+    return 0;
 }
 
 static const struct bw_ynode *format_defaults(const struct bw_config *cfg, const char *format)
@@ -162,6 +177,7 @@ int logs_add(struct logs *l, const struct bw_config *cfg, const char *format, co
     memset(s, 0, sizeof(*s));
     s->fmt = fmt;
     s->sink = &l->sink;
+    s->dns = l->dns;
     struct log_fmt_cfg fc = {
         .doc = cfg ? &cfg->doc : NULL, .src = node, .defaults = format_defaults(cfg, format)};
     s->state = fmt->create(cfg ? &fc : NULL, err);

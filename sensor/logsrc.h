@@ -14,6 +14,7 @@
 #include "sensor/logtail.h"
 
 struct bw_config;
+struct dns_payload; /* sensor/dns-payload.h */
 
 /* What a parser says about one line. */
 enum log_verdict {
@@ -40,10 +41,11 @@ int log_cfg_str(const struct log_fmt_cfg *c, const char *key, const char **out,
 struct log_emit {
     void (*fn)(void *ctx, struct bw_access *ev);
     void *ctx;
-    int64_t ref_us; /* reference time for dates without a year (file mtime) */
-    int started;    /* set by a multi-line parser when an entry began on this line */
-    int bad;        /* incremented by a parser for a malformed entry it completed
-                       outside its own line (multi-line formats, flush) */
+    int64_t ref_us;          /* reference time for dates without a year (file mtime) */
+    int started;             /* set by a multi-line parser when an entry began on this line */
+    int bad;                 /* incremented by a parser for a malformed entry it completed
+                                outside its own line (multi-line formats, flush) */
+    struct dns_payload *dns; /* DNS payload streams for resolver logs; may be NULL */
 };
 
 static inline void log_emit(struct log_emit *em, struct bw_access *ev)
@@ -86,6 +88,7 @@ struct log_source {
     const struct access_sink *sink;
     int64_t pending_off; /* file offset where the pending entry began */
     int pending_hold;
+    struct dns_payload *dns; /* borrowed from the set, may be NULL */
 };
 
 /* A set of sources run together. */
@@ -98,6 +101,7 @@ struct logs {
     size_t max_line;
     char state_dir[256];
     int from_start;
+    struct dns_payload *dns; /* borrowed, may be NULL: see logs_set_dns_payload */
 };
 
 /* Initialises an empty set that emits into `sink` (copied). */
@@ -114,6 +118,12 @@ int logs_add_spec(struct logs *l, const struct bw_config *cfg, const char *spec,
 /* Adds one source. `node` is its config mapping or NULL. */
 int logs_add(struct logs *l, const struct bw_config *cfg, const char *format, const char *path,
              int follow, const struct bw_ynode *node, struct bw_err *err) BW_WUR;
+/* DNS payload streams (borrowed, outlive the set; NULL turns them off) for
+ * the resolver log formats of every source, present and added later. Sources
+ * are polled on one thread, so one table serves them all. */
+void logs_set_dns_payload(struct logs *l, struct dns_payload *dp);
+/* 1 when some source reads the format `name`. */
+int logs_has_format(const struct logs *l, const char *name);
 /* Polls every source once. Returns lines read, or 0 when all were idle. */
 size_t logs_poll(struct logs *l);
 /* 1 when every source is finished (one-shot sources at EOF, stdin closed). */

@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "sensor/dns-payload.h"
 #include "sensor/output-eve.h"
 #include "sensor/pii-tap.h"
 
@@ -181,6 +182,7 @@ void worker_free(struct worker *w)
     flow_table_free(w->flows); /* ends flows: needs the stream engine alive */
     stream_engine_free(w->stream);
     ring_pool_free(w->ring);
+    dns_payload_free(w->dns_payload);
     pii_scratch_free(w->pii_scratch);
     if (pii_pool_in_use(w->pii_pool) != 0) /* every transaction gives its estimators back */
         bw_warn("pii: %zu distinct estimators not returned", pii_pool_in_use(w->pii_pool));
@@ -209,6 +211,18 @@ int worker_set_pii(struct worker *w, const struct pii_scanner *sc, size_t pool_n
     w->tmpl.pii = sc;
     w->tmpl.pii_scratch = w->pii_scratch;
     w->tmpl.pii_pool = w->pii_pool;
+    return 0;
+}
+
+int worker_set_dns_payload(struct worker *w, struct dns_seen *seen, struct bw_err *err)
+{
+    if (w->tmpl.pii == NULL) {
+        bw_err_set(err, "dns payload: no PII scanner");
+        return -1;
+    }
+    if ((w->dns_payload = dns_payload_new(w->tmpl.pii, seen, err)) == NULL)
+        return -1;
+    w->tmpl.dns_payload = w->dns_payload;
     return 0;
 }
 

@@ -48,6 +48,7 @@ struct worker {
     int dec_ok;
     struct pii_scratch *pii_scratch; /* owned: this worker's scanner scratch */
     struct pii_pool *pii_pool;       /* owned: distinct estimators of its transactions */
+    struct dns_payload *dns_payload; /* owned: DNS payload streams (tunnels), or NULL */
 };
 
 void worker_config_defaults(struct worker_config *cfg);
@@ -75,6 +76,12 @@ void worker_set_access_sink(struct worker *w, const struct access_sink *sink);
  * estimators. Call before the first packet. Returns 0 or -1 with err. */
 int worker_set_pii(struct worker *w, const struct pii_scanner *sc, size_t pool_n,
                    struct bw_err *err) BW_WUR;
+
+/* Turns on DNS payload streams (sensor/dns-payload.h) after worker_set_pii:
+ * the worker makes its own table, classifying names with seen (borrowed,
+ * shared by all workers, outlives the worker). Returns 0 or -1 with err. */
+struct dns_seen;
+int worker_set_dns_payload(struct worker *w, struct dns_seen *seen, struct bw_err *err) BW_WUR;
 /* The data inventory the parsers consult (borrowed, may be NULL). */
 void worker_set_inventory(struct worker *w, const struct inventory *inv);
 
