@@ -12,12 +12,13 @@
 #include "common/cursor.h"
 #include "sensor/dns-name.h"
 
-#define DP_NAME_MAX   255 /* longest name text handled (a DNS name is <= 253) */
-#define DP_DOMAIN_MAX 192
-#define DP_LABELS_MAX 128
-#define DP_ENC_SETTLE 64 /* payload characters after which the encoding guess stands */
-#define DP_ZONE_GROW  3  /* consecutive names agreeing on a longer suffix grow the zone */
-#define DP_SCORE_SYMS 96 /* symbols decoded both ways to tell a new message */
+#define DP_NAME_MAX     255 /* longest name text handled (a DNS name is <= 253) */
+#define DP_DOMAIN_MAX   192
+#define DP_LABELS_MAX   128
+#define DP_ENC_SETTLE   64 /* payload characters after which the encoding guess stands */
+#define DP_EVIDENCE_LEN 8  /* labels this long or longer decide the encoding */
+#define DP_ZONE_GROW    3  /* consecutive names agreeing on a longer suffix grow the zone */
+#define DP_SCORE_SYMS   96 /* symbols decoded both ways to tell a new message */
 
 /* ---------------------------------------------------------------- hashing */
 
@@ -712,10 +713,16 @@ static void decode_part(struct dns_payload *dp, struct dp_stream *s, const char 
     /* Encoding: decided from every candidate label of the name, revised
      * while the stream is young when a label does not fit. */
     if (s->enc == DNS_ENC_UNKNOWN) {
-        uint32_t cs = s->classes;
-        for (size_t i = 0; i < nl; i++)
-            if (!seq_shaped(lab[i].p, lab[i].n))
+        uint32_t cs = s->classes, any = 0;
+        for (size_t i = 0; i < nl; i++) {
+            if (seq_shaped(lab[i].p, lab[i].n))
+                continue;
+            any |= lab[i].cs;
+            if (lab[i].n >= DP_EVIDENCE_LEN)
                 cs |= lab[i].cs;
+        }
+        if (cs == s->classes)
+            cs |= any; /* only short labels: take them all */
         s->enc = enc_decide(cs);
         s->classes = cs;
     }
@@ -727,7 +734,7 @@ static void decode_part(struct dns_payload *dp, struct dp_stream *s, const char 
             continue;
         }
         if (!enc_fits(s->enc, lab[i].cs)) {
-            if (s->enc_chars >= DP_ENC_SETTLE) {
+            if (s->enc_chars >= DP_ENC_SETTLE || lab[i].n < DP_EVIDENCE_LEN) {
                 dp->st.labels_other++;
                 continue;
             }
