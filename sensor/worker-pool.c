@@ -18,7 +18,7 @@
  * end of the buffer is always 0 or room for a header (a wrap marker). */
 #define REC_ALIGN 32
 
-enum rec_type { REC_PACKET = 1, REC_TICK, REC_CLOCK, REC_WRAP, REC_STOP };
+enum rec_type { REC_PACKET = 1, REC_TICK, REC_CLOCK, REC_WRAP, REC_STOP, REC_BARRIER };
 
 struct rec {
     uint32_t len; /* whole record, header included, REC_ALIGN multiple */
@@ -162,6 +162,28 @@ static void snapshot(struct pool_worker *pw)
     pthread_mutex_unlock(&pw->snap_lock);
 }
 
+/* Waits until every other threaded worker has handled its ring up to the
+ * head recorded in heads (one uint64_t per worker, n bytes in all). The
+ * frames waited for were all pushed earlier, so the worker whose barrier
+ * was pushed first never waits on a later one: no cycle. */
+static void barrier_wait(struct pool_worker *self, const uint8_t *heads, uint32_t n)
+{
+    struct worker_pool *p = self->pool;
+    for (int i = 1; i < p->n && (uint32_t)(i + 1) * sizeof(uint64_t) <= n; i++) {
+        struct pool_worker *o = &p->pw[i];
+        if (o == self)
+            continue;
+        uint64_t h;
+        memcpy(&h, heads + (size_t)i * sizeof(uint64_t), sizeof(h));
+        for (int spin = 0; atomic_load_explicit(&o->ring.tail, memory_order_acquire) < h; spin++) {
+            if (spin < 64)
+                sched_yield();
+            else
+                nap_us(20);
+        }
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct pool_worker *pw = arg;
@@ -200,6 +222,11 @@ static void *worker_main(void *arg)
                     pw->w->last_ts_us = rec->ts_us;
                     worker_tick(pw->w, rec->ts_us);
                 }
+                break;
+            case REC_BARRIER:
+                /* Offline DNS: what other workers were handed before the
+                 * next frame is handled first (payload: their ring heads). */
+                barrier_wait(pw, (const uint8_t *)(rec + 1), rec->caplen);
                 break;
             case REC_STOP:
                 snapshot(pw);
@@ -340,9 +367,10 @@ void worker_pool_unlock(struct worker_pool *p)
  * that every fragment of a datagram reaches the worker that reassembles it.
  * Frames that are not IP go to worker 0, which counts them. */
 static int shard(struct worker_pool *p, int dlt, const uint8_t *data, uint32_t caplen,
-                 uint32_t wirelen, int64_t ts_us)
+                 uint32_t wirelen, int64_t ts_us, int *dns)
 {
     struct bw_packet pk;
+    *dns = 0;
     int r = decode_packet(&p->dec, dlt, data, caplen, wirelen, ts_us, &pk);
     if (!(pk.flags & PKT_HAS_IP))
         return 0;
@@ -351,11 +379,33 @@ static int shard(struct worker_pool *p, int dlt, const uint8_t *data, uint32_t c
     } else if (r != 1) {
         return 0;
     }
+    *dns = pk.sport == 53 || pk.dport == 53;
     struct flow_key k;
     flow_key_from_packet(&pk, &k);
     if (pk.flags & (PKT_FRAGMENT | PKT_REASSEMBLED))
         k.lo_port = k.hi_port = 0;
     return (int)(flow_key_hash(&k) % (uint32_t)p->n);
+}
+
+/* Offline, DNS frames (port 53) are handled in capture order across
+ * workers: the client's query and the resolver's forwarded copy of it sit on
+ * different workers, and which copy is the original is decided by which the
+ * DNS payload streams see first (sensor/dns-payload.h). Before a DNS frame,
+ * the worker it goes to waits until every other worker has handled what it
+ * was handed so far: worker 0 (this thread) at once, a threaded worker
+ * through a barrier record carrying the other rings' heads. */
+static void dns_order(struct worker_pool *p, struct pool_worker *to)
+{
+    uint64_t heads[CAPTURE_MAX_WORKERS];
+    for (int i = 1; i < p->n; i++)
+        heads[i] = atomic_load_explicit(&p->pw[i].ring.head, memory_order_relaxed);
+    heads[0] = 0;
+    if (to == &p->pw[0]) {
+        barrier_wait(to, (const uint8_t *)heads, (uint32_t)(p->n * sizeof(uint64_t)));
+        return;
+    }
+    (void)ring_push(&to->ring, 1, REC_BARRIER, 0, (const uint8_t *)heads,
+                    (uint32_t)(p->n * sizeof(uint64_t)), 0, 0);
 }
 
 void worker_pool_packet(struct worker_pool *p, int dlt, const uint8_t *data, uint32_t caplen,
@@ -365,8 +415,11 @@ void worker_pool_packet(struct worker_pool *p, int dlt, const uint8_t *data, uin
         worker_packet(p->pw[0].w, dlt, data, caplen, wirelen, ts_us);
         return;
     }
-    struct pool_worker *pw = &p->pw[shard(p, dlt, data, caplen, wirelen, ts_us)];
+    int dns;
+    struct pool_worker *pw = &p->pw[shard(p, dlt, data, caplen, wirelen, ts_us, &dns)];
     int64_t t = clamp_ts(ts_us);
+    if (dns && p->lossless)
+        dns_order(p, pw);
     if (pw == &p->pw[0]) {
         /* Worker 0 runs here, in the capture thread: no copy, no ring. */
         if (p->lossless && p->max_ts_us > pw->w->last_ts_us) {
