@@ -323,6 +323,9 @@ void worker_get_counters(const struct worker *w, struct worker_counters *out)
     out->flow = *flow_table_stats(w->flows);
     out->stream = *stream_engine_stats(w->stream);
     out->work = w->stats;
+    memset(&out->dns, 0, sizeof(out->dns));
+    if (w->dns_payload != NULL)
+        dns_payload_get_stats(w->dns_payload, &out->dns);
 }
 
 void worker_counters_add(struct worker_counters *sum, const struct worker_counters *c)
@@ -419,6 +422,25 @@ void worker_write_stats_from(struct eve_out *eve, const struct capture_stats *ca
         bw_json_obj_end(j);
     }
     bw_json_obj_end(j);
+    const struct dns_payload_stats *dps = &wc->dns;
+    if (dps->queries > 0) {
+        /* DNS payload streams (sensor/dns-payload.h) */
+        bw_json_obj_begin(j, "dns_payload");
+        bw_json_uint(j, "queries", dps->queries);
+        bw_json_uint(j, "repeats", dps->repeats);
+        bw_json_uint(j, "forwards", dps->forwards);
+        bw_json_uint(j, "streams", dps->streams);
+        bw_json_uint(j, "evictions", dps->evictions);
+        bw_json_uint(j, "labels_data", dps->labels_data);
+        bw_json_uint(j, "labels_seq", dps->labels_seq);
+        bw_json_uint(j, "labels_other", dps->labels_other);
+        bw_json_uint(j, "bytes", dps->bytes);
+        bw_json_uint(j, "resyncs", dps->resyncs);
+        bw_json_uint(j, "enc_changes", dps->enc_changes);
+        bw_json_uint(j, "estimators_exhausted", dps->estimators_exhausted);
+        bw_json_uint(j, "scan_errors", dps->scan_errors);
+        bw_json_obj_end(j);
+    }
     if (extra != NULL)
         extra(ctx, j);
     bw_json_obj_end(j);

@@ -11,6 +11,7 @@
 #include "sensor/app.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
+#include "sensor/dns-payload.h"
 #include "sensor/flow.h"
 #include "sensor/ring.h"
 #include "sensor/stream.h"
@@ -101,6 +102,7 @@ struct worker_counters {
     struct flow_stats flow;
     struct stream_stats stream;
     struct worker_stats work;
+    struct dns_payload_stats dns; /* zero without DNS payload streams */
 };
 void worker_get_counters(const struct worker *w, struct worker_counters *out);
 /* sum += c, counter by counter. */
