@@ -167,6 +167,13 @@ static int show(struct ctx *c, const char *id)
         printf("  severity    %s (1 = highest)   alerts %s\n", hs(h, "severity"), hs(h, "alerts"));
         printf("  opened      %s   last alert %s%s%s\n", hs(h, "opened"), hs(h, "last_alert"),
                hs(h, "closed")[0] ? "   closed " : "", hs(h, "closed"));
+        /* Hashes written before these fields existed lack them. */
+        if (hs(h, "activity_first")[0])
+            printf("  breach      %s .. %s (the access activity the alerts cover)\n",
+                   hs(h, "activity_first"), hs(h, "activity_last"));
+        if (hs(h, "detected")[0])
+            printf("  detected    %s (earliest alert: when the organisation became aware)\n",
+                   hs(h, "detected"));
         printf("  playbook    %s (%s)\n", hs(h, "playbook")[0] ? hs(h, "playbook") : "none",
                hs(h, "mode")[0] ? hs(h, "mode") : "-");
         printf("\nImpact:\n");

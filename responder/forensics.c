@@ -409,10 +409,11 @@ static int apply_entry(struct forensics *f, json_t *op)
 
 static int apply_hset_pairs(struct forensics *f, const char *key, json_t *kv)
 {
+    /* The incident hash holds 28 fields (56 strings); room for more. */
     size_t n = json_array_size(kv);
-    if (n == 0 || n % 2 != 0 || n > 60)
+    if (n == 0 || n % 2 != 0 || n > 120)
         return n == 0 ? 0 : -1;
-    const char *argv[64];
+    const char *argv[122];
     argv[0] = "HSET";
     argv[1] = key;
     for (size_t i = 0; i < n; i++)

@@ -674,6 +674,15 @@ json_t *impact_assess(const struct incident_view *v, const struct impact_inputs 
                                   "opened", impact_time(v->opened_us), "last",
                                   impact_time(v->last_us ? v->last_us : v->opened_us), "alerts",
                                   (json_int_t)v->nalerts, "rules", rules, "channels", channels));
+    /* When the organisation became aware (the earliest alert) and the breach
+     * dates (the span of the access activity the alerts cover). */
+    json_t *inc = json_object_get(a, "incident");
+    int64_t det = incident_view_detected(v);
+    int64_t af = v->activity_first_us ? v->activity_first_us : det;
+    int64_t al = v->activity_last_us ? v->activity_last_us : (v->last_us ? v->last_us : det);
+    json_object_set_new(inc, "detected", impact_time(det));
+    json_object_set_new(inc, "activity_first", impact_time(af));
+    json_object_set_new(inc, "activity_last", impact_time(al < af ? af : al));
     json_object_set_new(a, "alerts", alerts);
     json_object_set_new(a, "datasets", datasets);
 

@@ -23,7 +23,8 @@ struct geo;
 struct iv_alert {
     char alert_id[96];
     uint64_t update;
-    int64_t ts_us;
+    int64_t ts_us;             /* EVE timestamp: when the sensor raised it */
+    int64_t first_us, last_us; /* breach.first_seen/last_seen; ts_us when absent */
     int severity;
     char rule[64];
     char signature[128];
@@ -49,7 +50,13 @@ struct incident_view {
     char actor_ip[64];
     char actor_user[64];
     int severity; /* 1 = highest */
+    /* opened_us: the responder's opening time (hash opened_us; from an EVE
+     * file the earliest alert); last_us: the latest alert. detected_us: the
+     * earliest alert, when the organisation became aware. activity_*: the
+     * span of the access activity the alerts cover (the breach dates). All
+     * are taken over every update of every alert. */
     int64_t opened_us, last_us;
+    int64_t detected_us, activity_first_us, activity_last_us;
     size_t nalerts;
     struct iv_alert alerts[IV_MAX_ALERTS];
 };
@@ -71,6 +78,10 @@ int incident_view_from_redis(struct incident_view *v, struct bw_redis *r, const 
 /* Adds one alert (EVE JSON text) to v. Returns 0, 1 when it is not an alert
  * with a breach object (ignored), -1 when v is full. */
 int incident_view_add_eve(struct incident_view *v, const char *json, size_t len);
+
+/* When the organisation became aware of the incident: its earliest alert
+ * (detected_us), else its opening time. */
+int64_t incident_view_detected(const struct incident_view *v);
 
 /* ---- inputs ---- */
 

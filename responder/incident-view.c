@@ -41,6 +41,18 @@ static int alert_parse(const json_t *root, struct iv_alert *a)
     a->update = ju64(br, "update");
     if (jstr(root, "timestamp") == NULL || bw_time_parse(jstr(root, "timestamp"), &a->ts_us) != 0)
         a->ts_us = 0;
+    /* The activity the alert covers; without it, the alert's own instant. */
+    if (jstr(br, "first_seen") == NULL ||
+        bw_time_parse(jstr(br, "first_seen"), &a->first_us) != 0 || a->first_us <= 0)
+        a->first_us = a->ts_us;
+    if (jstr(br, "last_seen") == NULL || bw_time_parse(jstr(br, "last_seen"), &a->last_us) != 0 ||
+        a->last_us <= 0)
+        a->last_us = a->ts_us;
+    if (a->last_us < a->first_us) {
+        int64_t t = a->first_us;
+        a->first_us = a->last_us;
+        a->last_us = t;
+    }
     a->severity = (int)ju64(al, "severity");
     copy(a->rule, sizeof(a->rule), jstr(br, "rule"));
     copy(a->signature, sizeof(a->signature), jstr(al, "signature"));
@@ -94,6 +106,12 @@ times:
         v->opened_us = a->ts_us;
     if (a->ts_us > v->last_us)
         v->last_us = a->ts_us;
+    if (a->ts_us && (v->detected_us == 0 || a->ts_us < v->detected_us))
+        v->detected_us = a->ts_us;
+    if (a->first_us && (v->activity_first_us == 0 || a->first_us < v->activity_first_us))
+        v->activity_first_us = a->first_us;
+    if (a->last_us > v->activity_last_us)
+        v->activity_last_us = a->last_us;
     if (a->severity > 0 && (v->severity == 0 || a->severity < v->severity))
         v->severity = a->severity;
     return 0;
@@ -174,6 +192,11 @@ out:
     return rc;
 }
 
+int64_t incident_view_detected(const struct incident_view *v)
+{
+    return v->detected_us ? v->detected_us : v->opened_us;
+}
+
 static const char *reply_field(const redisReply *arr, const char *name)
 {
     for (size_t i = 0; i + 1 < arr->elements; i += 2)
@@ -220,6 +243,16 @@ int incident_view_from_redis(struct incident_view *v, struct bw_redis *r, const 
     if (opened == 0 && reply_field(h, "opened") &&
         bw_time_parse(reply_field(h, "opened"), &opened) != 0)
         opened = 0;
+    /* The responder's own fold of every alert it took (absent from hashes
+     * written before they existed: then the alerts of the timeline say). */
+    static const char *const span_keys[3] = {"detected_us", "activity_first_us",
+                                             "activity_last_us"};
+    int64_t span[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        s = reply_field(h, span_keys[i]);
+        if (s == NULL || bw_parse_i64(s, 0, INT64_MAX, &span[i], &why) != 0)
+            span[i] = 0;
+    }
     /* The timeline, in pages. */
     char start[64] = "-";
     for (;;) {
@@ -254,6 +287,12 @@ int incident_view_from_redis(struct incident_view *v, struct bw_redis *r, const 
     }
     if (opened)
         v->opened_us = opened;
+    if (span[0])
+        v->detected_us = span[0];
+    if (span[1])
+        v->activity_first_us = span[1];
+    if (span[2])
+        v->activity_last_us = span[2];
     if (hash_sev)
         v->severity = (int)hash_sev; /* escalated by the responder */
     rc = 0;

@@ -39,6 +39,7 @@ struct alert_in {
     uint64_t update, records, bytes;
     int severity;
     int64_t ts_us;
+    int64_t first_us, last_us; /* breach.first_seen/last_seen; ts_us when absent */
     json_t *pii, *evidence;
 };
 
@@ -47,7 +48,13 @@ struct incident {
     char id[48], actor[BW_ADDR_STRLEN], actor_user[64], status[24], playbook[64], mode[16];
     int severity, base_severity;
     uint64_t records, bytes, alerts;
+    /* opened_us: the first alert this responder processed; it seeds the
+     * deterministic id and the playbook's action epoch, so it never moves.
+     * detected_us: the earliest alert timestamp (awareness); activity_*: the
+     * span of the access activity (min breach.first_seen, max
+     * breach.last_seen). Those three move with out-of-order alerts. */
     int64_t opened_us, last_us, closed_us;
+    int64_t detected_us, activity_first_us, activity_last_us;
     json_t *categories, *rules, *datasets, *channels, *alert_records; /* owned */
 };
 
@@ -156,6 +163,18 @@ static int alert_parse(const char *eve, size_t len, struct alert_in *a)
         goto bad;
     if (a->severity < 1 || a->severity > 4)
         a->severity = 3;
+    /* The span of the activity the alert covers; an alert without it (or
+     * with an unreadable one) covers its own instant. */
+    const char *fs = jget_str(br, "first_seen"), *ls = jget_str(br, "last_seen");
+    if (fs == NULL || bw_time_parse(fs, &a->first_us) != 0 || a->first_us <= 0)
+        a->first_us = a->ts_us;
+    if (ls == NULL || bw_time_parse(ls, &a->last_us) != 0 || a->last_us <= 0)
+        a->last_us = a->ts_us;
+    if (a->last_us < a->first_us) {
+        int64_t t = a->first_us;
+        a->first_us = a->last_us;
+        a->last_us = t;
+    }
     return 0;
 bad:
     json_decref(a->root);
@@ -224,6 +243,17 @@ static void incident_from_hash(struct incident *in, json_t *h)
     in->opened_us = hash_i64(h, "opened_us");
     in->last_us = hash_i64(h, "last_us");
     in->closed_us = hash_i64(h, "closed_us");
+    /* A hash written before these fields existed: its opening was its
+     * earliest known time. */
+    in->detected_us = hash_i64(h, "detected_us");
+    in->activity_first_us = hash_i64(h, "activity_first_us");
+    in->activity_last_us = hash_i64(h, "activity_last_us");
+    if (in->detected_us == 0)
+        in->detected_us = in->opened_us;
+    if (in->activity_first_us == 0)
+        in->activity_first_us = in->opened_us;
+    if (in->activity_last_us == 0)
+        in->activity_last_us = in->last_us;
     in->categories = load_sub(h, "categories", 0);
     in->rules = load_sub(h, "rules", 1);
     in->datasets = load_sub(h, "datasets", 1);
@@ -244,7 +274,9 @@ static void set_add(json_t *arr, const char *s)
 /* Folds an alert into the incident: records and categories are the largest
  * any alert of the incident reports (rules over the same rows overlap, and an
  * alert's updates carry running totals), severity is the highest alert
- * severity raised one level per escalate_alerts further alerts. */
+ * severity raised one level per escalate_alerts further alerts, detection is
+ * the earliest alert and the activity span the union of the alerts' spans,
+ * whatever order the alerts arrive in. */
 static void incident_add_alert(struct incident *in, const struct alert_in *a, uint64_t escalate)
 {
     in->alerts++;
@@ -274,6 +306,12 @@ static void incident_add_alert(struct incident *in, const struct alert_in *a, ui
         copy_str(in->actor_user, sizeof(in->actor_user), a->user);
     if (a->ts_us > in->last_us)
         in->last_us = a->ts_us;
+    if (in->detected_us == 0 || a->ts_us < in->detected_us)
+        in->detected_us = a->ts_us;
+    if (in->activity_first_us == 0 || a->first_us < in->activity_first_us)
+        in->activity_first_us = a->first_us;
+    if (a->last_us > in->activity_last_us)
+        in->activity_last_us = a->last_us;
 }
 
 /* Queues the incident hash (and, with set_actor, makes it the actor's
@@ -281,7 +319,9 @@ static void incident_add_alert(struct incident *in, const struct alert_in *a, ui
 static int incident_store(struct responder *R, const struct incident *in, int set_actor)
 {
     char sev[8], bsev[8], rec[24], byt[24], al[24], op[24], last[24], cl[24];
+    char det[24], af[24], alast[24];
     char opened_ts[BW_TS_LEN], last_ts[BW_TS_LEN], closed_ts[BW_TS_LEN];
+    char det_ts[BW_TS_LEN], af_ts[BW_TS_LEN], al_ts[BW_TS_LEN];
     snprintf(sev, sizeof(sev), "%d", in->severity);
     snprintf(bsev, sizeof(bsev), "%d", in->base_severity);
     snprintf(rec, sizeof(rec), "%llu", (unsigned long long)in->records);
@@ -290,6 +330,12 @@ static int incident_store(struct responder *R, const struct incident *in, int se
     snprintf(op, sizeof(op), "%lld", (long long)in->opened_us);
     snprintf(last, sizeof(last), "%lld", (long long)in->last_us);
     snprintf(cl, sizeof(cl), "%lld", (long long)in->closed_us);
+    snprintf(det, sizeof(det), "%lld", (long long)in->detected_us);
+    snprintf(af, sizeof(af), "%lld", (long long)in->activity_first_us);
+    snprintf(alast, sizeof(alast), "%lld", (long long)in->activity_last_us);
+    bw_time_fmt(in->detected_us, det_ts);
+    bw_time_fmt(in->activity_first_us, af_ts);
+    bw_time_fmt(in->activity_last_us, al_ts);
     bw_time_fmt(in->opened_us, opened_ts);
     bw_time_fmt(in->last_us, last_ts);
     if (in->closed_us)
@@ -311,8 +357,15 @@ static int incident_store(struct responder *R, const struct incident *in, int se
                             "last_alert", last_ts,      "last_us",       last,
                             "closed",     closed_ts,    "closed_us",     cl,
                             "playbook",   in->playbook, "mode",          in->mode};
+        /* The breach dates and the awareness time (docs/responder.md). */
+        const char *span[] = {"detected",          det_ts, "detected_us",      det,
+                              "activity_first",    af_ts,  "activity_last",    al_ts,
+                              "activity_first_us", af,     "activity_last_us", alast};
+        const char *all[sizeof(kv) / sizeof(kv[0]) + sizeof(span) / sizeof(span[0])];
+        memcpy(all, kv, sizeof(kv));
+        memcpy(all + sizeof(kv) / sizeof(kv[0]), span, sizeof(span));
         rc = forensics_state(R->fx, in->id, in->opened_us, set_actor ? in->actor : NULL,
-                             (int)(sizeof(kv) / sizeof(kv[0]) / 2), kv);
+                             (int)(sizeof(all) / sizeof(all[0]) / 2), all);
     }
     free(cats);
     free(rules);
@@ -550,6 +603,9 @@ static void incident_summary_json(const struct incident *in, struct bw_buf *out)
     bw_json_uint(&j, "bytes", in->bytes);
     bw_json_uint(&j, "alerts", in->alerts);
     bw_json_str(&j, "opened", bw_time_fmt(in->opened_us, ts));
+    bw_json_str(&j, "detected", bw_time_fmt(in->detected_us, ts));
+    bw_json_str(&j, "activity_first", bw_time_fmt(in->activity_first_us, ts));
+    bw_json_str(&j, "activity_last", bw_time_fmt(in->activity_last_us, ts));
     char *s = dump(in->rules);
     if (s)
         bw_json_raw(&j, "rules", s, strlen(s));

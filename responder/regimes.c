@@ -2,7 +2,8 @@
  * Art. 33/34 (72 hours from awareness; Art. 34(3) exemptions), California
  * Civil Code 1798.82 (residents; Attorney General sample above 500), PIPL
  * Art. 57 (immediately), and China's incident-reporting deadline when the
- * config says it applies. Awareness is taken as the incident's opening time. */
+ * config says it applies. Awareness is taken as the incident's detection: its
+ * earliest alert, whatever order the alerts reached the responder in. */
 #include "responder/impact.h"
 
 #include <stdio.h>
@@ -64,11 +65,12 @@ int regimes_assess(json_t *a, const struct incident_view *v, const struct impact
     int high = json_is_true(json_object_get(risk, "high"));
     char ph[256], line[512];
     json_t *r = json_object();
-    json_object_set_new(r, "awareness", impact_time(v->opened_us));
+    int64_t aware = incident_view_detected(v);
+    json_object_set_new(r, "awareness", impact_time(aware));
     json_object_set_new(r, "awareness_basis",
-                        json_string("the time Breachwatch opened the incident (first alert); if "
-                                    "the organisation became aware later or earlier, the DPO "
-                                    "sets the clock"));
+                        json_string("the time Breachwatch first detected the breach (the "
+                                    "earliest alert of the incident); if the organisation became "
+                                    "aware later or earlier, the DPO sets the clock"));
 
     /* GDPR. */
     uint64_t eea = people_in(jur, notice_is_eea, NULL);
@@ -108,7 +110,7 @@ int regimes_assess(json_t *a, const struct incident_view *v, const struct impact
     json_t *gdpr = json_pack(
         "{s:s,s:b,s:s,s:o,s:o,s:s,s:{s:b,s:s,s:o}}", "applies", tri(g_known, g_yes), "applies_yes",
         g_yes, "reason", line, "eea_people", num(eea), "deadline",
-        impact_time(v->opened_us + 72 * 3600 * BW_USEC), "authority",
+        impact_time(aware + 72 * 3600 * BW_USEC), "authority",
         in->supervisory_authority[0]
             ? in->supervisory_authority
             : impact_placeholder("lead supervisory authority", ph, sizeof(ph)),
@@ -199,7 +201,7 @@ int regimes_assess(json_t *a, const struct incident_view *v, const struct impact
     json_object_set_new(
         r, "cn_reporting",
         json_pack("{s:b,s:s,s:o,s:s,s:s}", "applies", in->cn_applies, "within", dl, "deadline",
-                  impact_time(v->opened_us + (int64_t)in->cn_deadline_s * BW_USEC), "authority",
+                  impact_time(aware + (int64_t)in->cn_deadline_s * BW_USEC), "authority",
                   in->cn_authority[0]
                       ? in->cn_authority
                       : impact_placeholder("the authority to report to", ph, sizeof(ph)),

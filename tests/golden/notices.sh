@@ -3,7 +3,7 @@
 # recorded scenarios (tests/data/notices/*.eve.json, made by mk-alerts.py from
 # pcaps/ truth files and generated rows) rendered with the test organisation.
 # The fixtures must still be what mk-alerts.py makes from pcaps/. Regenerate
-# the golden files only with UPDATE=1.
+# the golden files only with BW_UPDATE_GOLDEN=1 (or UPDATE=1, its older name).
 set -euo pipefail
 D=$BW_SRC/tests/data/notices
 G=$BW_SRC/tests/golden/notices
@@ -43,7 +43,7 @@ render compromised-host all.eve.json --actor 10.77.0.66 --regime ccpa --format h
 render exfil-mysql-bulk exfil-mysql-bulk.eve.json --regime pipl --lang zh --format html \
     -o "$tmp/out/exfil-mysql-bulk.pipl.zh.html"
 
-if [ "${UPDATE:-0}" = 1 ]; then
+if [ "${BW_UPDATE_GOLDEN:-${UPDATE:-0}}" = 1 ]; then
     rm -f "$G"/*
     cp "$tmp"/out/* "$G"/
     echo "updated $(ls "$G" | wc -l) golden files in $G"

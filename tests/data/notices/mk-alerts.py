@@ -109,7 +109,11 @@ def main():
             if u:
                 ev["timestamp"] = eve_time(t["recorded"]["start"], 60.0)
             scale = rec / t["records"]
+            # The activity the alert covers: from the scenario's first packet to
+            # its last one, or to the alert's own time when it fires earlier.
+            last = min(eve_time(t["recorded"]["end"]), ev["timestamp"])
             br = {"alert_id": "s1-%s-1" % t["scenario"], "update": u, "count": u + 1,
+                  "first_seen": eve_time(t["recorded"]["start"]), "last_seen": last,
                   "rule": rule, "channel": ch,
                   "actor": {"ip": t["actor_ip"]} if not t["user"] else
                            {"ip": t["actor_ip"], "user": t["user"]},
