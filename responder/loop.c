@@ -783,8 +783,11 @@ out:
 
 /* ---- one alert ---- */
 
-/* Drafts the breach notices once per incident and severity level when the
- * incident reaches organisation.auto_notice.max_severity, and records each
+/* Drafts the breach notices once per incident, severity level and breach
+ * start when the incident reaches organisation.auto_notice.max_severity: an
+ * alert that arrives late with an earlier detection or activity start changes
+ * the dates the drafts state, so they are drafted again (the activity's end,
+ * like the records, grows with every update and does not). Records each
  * draft (path, SHA-256) in the timeline. The drafts are built from what Redis
  * holds, so they wait while the journal is not yet written through; a failed
  * draft is logged and retried with the next alert, never blocking the ack. */
@@ -795,8 +798,10 @@ static int draft_notices(struct responder *R, struct cache_entry *c)
     if (ni == NULL || ni->notice_max_severity == 0 || in->severity > ni->notice_max_severity ||
         !forensics_synced(R->fx))
         return 0;
-    char marker[160];
-    snprintf(marker, sizeof(marker), "notices:%s:sev%d", in->id, in->severity);
+    char tag[80], marker[160];
+    snprintf(tag, sizeof(tag), "sev%d:aware%lld:from%lld", in->severity, (long long)in->detected_us,
+             (long long)in->activity_first_us);
+    snprintf(marker, sizeof(marker), "notices:%s:%s", in->id, tag);
     if (entry_seen(R, c, marker))
         return 0;
     struct incident_view *v = calloc(1, sizeof(*v));
@@ -814,9 +819,9 @@ static int draft_notices(struct responder *R, struct cache_entry *c)
     struct bw_buf b;
     bw_buf_init(&b);
     for (int i = 0; i < n && rc == 0; i++) {
-        char eid[200];
-        snprintf(eid, sizeof(eid), "notice:%s:sev%d:%s.%s.%s", in->id, in->severity, d[i].regime,
-                 d[i].lang, d[i].format);
+        char eid[240];
+        snprintf(eid, sizeof(eid), "notice:%s:%s:%s.%s.%s", in->id, tag, d[i].regime, d[i].lang,
+                 d[i].format);
         bw_buf_reset(&b);
         notice_draft_json(&d[i], &b);
         if (!entry_seen(R, c, eid))
@@ -947,6 +952,9 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
     if (commit(R) != 0)
         goto out;
     if (run_playbook(R, c, a.ts_us) != 0)
+        goto out;
+    /* The drafts read Redis: write the playbook's records through first. */
+    if (commit(R) != 0)
         goto out;
     if (draft_notices(R, c) != 0)
         goto out;

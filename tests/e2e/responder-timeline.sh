@@ -27,7 +27,7 @@ EOS
 chmod +x "$T/hook.sh"
 cat >"$RCONF" <<EOC
 state_dir: $T/state
-incidents: {window: 10m, escalate_alerts: 1}
+incidents: {window: 10m, escalate_alerts: 100}
 consumer: {reclaim_idle: 200ms}
 playbooks:
   - name: block-bulk
@@ -96,10 +96,13 @@ incidents show "$id" | tee "$T/show"
 grep -q "breach      $(iso $early_first) .. $(iso $late_last)" "$T/show" || fail "show: breach dates"
 grep -q "detected    $(iso $early_ts) " "$T/show" || fail "show: detected"
 
-# The drafts (redrafted at severity 1, after the second alert escalated it).
+# The drafts: made after the first alert, made again (same severity) when the
+# late one moved the detection and the breach start earlier.
 N=$T/notices/$id
 [ -f "$N/gdpr-art33.en.md" ] || { ls -R "$T/notices"; fail "no drafts"; }
-[ "$(h severity)" = 1 ] || fail "severity $(h severity)"
+[ "$(h severity)" = 2 ] || fail "severity $(h severity)"
+rcli --raw XRANGE "bw:incident:{$id}:timeline" - + | grep -c '^{"drafts":15,"severity":2}$' >"$T/ndrafts" || true
+[ "$(cat "$T/ndrafts")" = 2 ] || fail "$(cat "$T/ndrafts") draft rounds, want 2 (first alert, then the earlier one)"
 # The responder drafts zh for PIPL only; the other zh notices come from
 # `breachwatch notice` on the same Redis incident.
 for r in gdpr-art33 gdpr-art34 ccpa; do
