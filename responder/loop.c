@@ -953,9 +953,6 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
         goto out;
     if (run_playbook(R, c, a.ts_us) != 0)
         goto out;
-    /* The drafts read Redis: write the playbook's records through first. */
-    if (commit(R) != 0)
-        goto out;
     if (draft_notices(R, c) != 0)
         goto out;
     if (forensics_ack(R->fx, sid) != 0 || commit(R) != 0)

@@ -43,6 +43,7 @@ containment:
       argv: [$T/hook.sh, $T/hook.log]
       on: [block]
 EOC
+SRC=$(cd "$BW_SRC" && pwd) # the config's paths are relative to the config file
 cat >"$T/breachwatch.yaml" <<EOC
 state_dir: $T/state
 organisation:
@@ -53,8 +54,8 @@ organisation:
   supervisory_authority: Berliner Beauftragte fuer Datenschutz und Informationsfreiheit
   eu_establishment: true
   us_states: {CA: 0.12}
-  data_classes: $BW_SRC/config/data-classes.yaml
-  inventory: $BW_SRC/tests/data/notices/inventory.yaml
+  data_classes: $SRC/config/data-classes.yaml
+  inventory: $SRC/tests/data/notices/inventory.yaml
   auto_notice: {max_severity: 2, dir: $T/notices}
 EOC
 run() { "$BW_BIN" responder -c "$T/breachwatch.yaml" -p "$RCONF" --redis "$URL" --once "$@"; }
@@ -96,13 +97,11 @@ incidents show "$id" | tee "$T/show"
 grep -q "breach      $(iso $early_first) .. $(iso $late_last)" "$T/show" || fail "show: breach dates"
 grep -q "detected    $(iso $early_ts) " "$T/show" || fail "show: detected"
 
-# The drafts: made after the first alert, made again (same severity) when the
-# late one moved the detection and the breach start earlier.
+# The drafts, made once the incident holds both alerts (the responder drafts
+# from Redis, after the playbook's records are written through).
 N=$T/notices/$id
 [ -f "$N/gdpr-art33.en.md" ] || { ls -R "$T/notices"; fail "no drafts"; }
 [ "$(h severity)" = 2 ] || fail "severity $(h severity)"
-rcli --raw XRANGE "bw:incident:{$id}:timeline" - + | grep -c '^{"drafts":15,"severity":2}$' >"$T/ndrafts" || true
-[ "$(cat "$T/ndrafts")" = 2 ] || fail "$(cat "$T/ndrafts") draft rounds, want 2 (first alert, then the earlier one)"
 # The responder drafts zh for PIPL only; the other zh notices come from
 # `breachwatch notice` on the same Redis incident.
 for r in gdpr-art33 gdpr-art34 ccpa; do
