@@ -23,9 +23,34 @@ int bw_addr_parse(const char *s, struct bw_addr *out)
     return -1;
 }
 
+/* Dotted quad without inet_ntop (which goes through sprintf): returns the
+ * length written, NUL excluded. */
+static size_t fmt_v4(const uint8_t b[4], char *out)
+{
+    char *w = out;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100) {
+            *w++ = (char)('0' + v / 100);
+            v %= 100;
+            *w++ = (char)('0' + v / 10);
+        } else if (v >= 10) {
+            *w++ = (char)('0' + v / 10);
+        }
+        *w++ = (char)('0' + v % 10);
+        *w++ = '.';
+    }
+    w[-1] = '\0';
+    return (size_t)(w - 1 - out);
+}
+
 char *bw_addr_fmt(const struct bw_addr *a, char *out)
 {
-    if (a->family == AF_INET || a->family == AF_INET6) {
+    if (a->family == AF_INET) {
+        fmt_v4(a->bytes, out);
+        return out;
+    }
+    if (a->family == AF_INET6) {
         if (inet_ntop(a->family, a->bytes, out, BW_ADDR_STRLEN) != NULL)
             return out;
     }
