@@ -8,8 +8,36 @@
 
 #include "common/num.h"
 
+/* Dotted quad as inet_pton(AF_INET) takes it: four decimal parts of 1-3
+ * digits, each <= 255, no leading zero, nothing else. Without the library
+ * call (log sources parse an address per line). 0 or -1. */
+static int parse_v4(const char *s, uint8_t out[4])
+{
+    for (int k = 0; k < 4; k++) {
+        if (k > 0 && *s++ != '.')
+            return -1;
+        if (*s < '0' || *s > '9')
+            return -1;
+        unsigned v = (unsigned)(*s++ - '0');
+        for (int d = 1; d < 3 && *s >= '0' && *s <= '9'; d++) {
+            if (v == 0)
+                return -1; /* leading zero */
+            v = v * 10 + (unsigned)(*s++ - '0');
+        }
+        if (v > 255 || (*s >= '0' && *s <= '9'))
+            return -1;
+        out[k] = (uint8_t)v;
+    }
+    return *s == '\0' ? 0 : -1;
+}
+
 int bw_addr_parse(const char *s, struct bw_addr *out)
 {
+    memset(out, 0, sizeof(*out));
+    if (parse_v4(s, out->bytes) == 0) {
+        out->family = AF_INET;
+        return 0;
+    }
     memset(out, 0, sizeof(*out));
     if (inet_pton(AF_INET, s, out->bytes) == 1) {
         out->family = AF_INET;

@@ -135,40 +135,108 @@ static size_t utf8_seq_len(const unsigned char *p, size_t n)
     return 0;
 }
 
-/* The first byte at or after p that needs escaping or validation, or end.
- * Sixteen bytes at a time with SSE2 (one signed compare finds both the
- * control bytes and the bytes >= 0x80), the tail through the table. Never
- * reads at or past end. */
-static inline const unsigned char *scan_clean(const unsigned char *p, const unsigned char *end)
+/* 1 when the word holds a byte < 0x20, >= 0x80, '"' or '\\' (exact: the
+ * borrow of a byte that matches can flag the next one too, which only sends
+ * that word to the byte loop). */
+static inline int word_dirty(uint64_t x)
 {
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) != 0;
+}
+
+static inline int word32_dirty(uint32_t x)
+{
+    const uint32_t ones = 0x01010101u, high = 0x80808080u;
+    uint32_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) != 0;
+}
+
 #ifdef __SSE2__
+/* Bit i set when byte i of the 16 at p needs escaping or validation (one
+ * signed compare finds both the control bytes and the bytes >= 0x80). */
+static inline unsigned block_dirty(const unsigned char *p)
+{
     const __m128i lim = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\');
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, lim),
-                                 _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
-        if (bits != 0)
-            return p + __builtin_ctz(bits);
-        p += 16;
-    }
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, lim),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
 #endif
-    /* Eight at a time while eight remain (exact per word: a word that has
-     * any byte < 0x20, >= 0x80, '"' or '\\' goes to the table). */
-    while (end - p >= 8) {
+
+/* The first byte at or after p that needs escaping or validation, or end.
+ * Whole blocks first (16 bytes with SSE2, else 8); the tail is checked as
+ * one block that overlaps what is known clean, and only a string with
+ * something to escape reaches the byte loop. Never reads outside [p, end). */
+static inline __attribute__((always_inline)) const unsigned char *
+scan_clean(const unsigned char *p, const unsigned char *end)
+{
+    size_t n = (size_t)(end - p);
+    if (n >= 16) {
+#ifdef __SSE2__
+        while (end - p >= 16) {
+            unsigned bits = block_dirty(p);
+            if (bits != 0)
+                return p + __builtin_ctz(bits);
+            p += 16;
+        }
+        if (p == end || block_dirty(end - 16) == 0)
+            return end;
+#else
         uint64_t x;
+        while (end - p >= 8) {
+            memcpy(&x, p, 8);
+            if (word_dirty(x))
+                goto bytes;
+            p += 8;
+        }
+        memcpy(&x, end - 8, 8);
+        if (p == end || !word_dirty(x))
+            return end;
+#endif
+    } else if (n >= 8) {
+        uint64_t x, y;
         memcpy(&x, p, 8);
-        const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-        uint64_t bad =
-            (x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
-        if (bad != 0)
-            break;
-        p += 8;
+        memcpy(&y, end - 8, 8);
+        if (!word_dirty(x) && !word_dirty(y))
+            return end;
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, p, 4);
+        memcpy(&y, end - 4, 4);
+        if (!word32_dirty(x) && !word32_dirty(y))
+            return end;
     }
+#ifndef __SSE2__
+bytes:
+#endif
     while (p < end && esc_class[*p] == ESC_NONE)
         p++;
     return p;
+}
+
+/* Copies n <= 16 bytes with at most four moves (the two ends overlap). */
+static inline void copy_small(char *d, const void *src, size_t n)
+{
+    const char *s = src;
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n > 0) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
 }
 
 void bw_json_escape(struct bw_buf *out, const void *s, size_t n)
@@ -278,10 +346,14 @@ static void put_str(struct bw_buf *b, const void *s, size_t n)
     if (bw_buf_reserve(b, n + 2) != 0)
         return;
     char *w = b->data + b->len;
-    const unsigned char *q = scan_clean(p, end);
     *w = '"';
-    memcpy(w + 1, p, (size_t)(q - p));
-    b->len += 1 + (size_t)(q - p);
+    const unsigned char *q = scan_clean(p, end);
+    size_t run = (size_t)(q - p);
+    if (run <= 16)
+        copy_small(w + 1, p, run);
+    else
+        memcpy(w + 1, p, run);
+    b->len += 1 + run;
     if (q < end) {
         bw_json_escape(b, q, (size_t)(end - q));
         bw_buf_putc(b, '"');
@@ -318,7 +390,10 @@ static void json_kprefix(struct bw_json *j, const char *key, size_t kl)
     if (comma)
         *w++ = ',';
     *w++ = '"';
-    memcpy(w, key, kl);
+    if (kl <= 16)
+        copy_small(w, key, kl);
+    else
+        memcpy(w, key, kl);
     w[kl] = '"';
     w[kl + 1] = ':';
     b->len = (size_t)(w - b->data) + kl + 2;

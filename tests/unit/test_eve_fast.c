@@ -244,8 +244,8 @@ static void ref_time_fmt(int64_t us, char *out)
     int year = tm.tm_year + 1900;
     if (year < 0 || year > 9999)
         year = year < 0 ? 0 : 9999;
-    snprintf(out, BW_TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06d+0000", year % 10000, (tm.tm_mon + 1) % 100,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+    snprintf(out, BW_TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06d+0000", year % 10000,
+             (tm.tm_mon + 1) % 100, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
 }
 
 static void check_time(struct bw_ts_cache *c, int64_t us)
@@ -344,6 +344,38 @@ static void test_ipv4_text(void **state)
     assert_string_equal(bw_addr_fmt(&a, got), "2001:db8::1");
     memset(&a, 0, sizeof(a));
     assert_string_equal(bw_addr_fmt(&a, got), "");
+}
+
+/* bw_addr_parse's own dotted-quad reader accepts exactly what inet_pton
+ * accepts (leading zeros, parts > 255, missing or extra parts, stray bytes). */
+static void test_ipv4_parse(void **state)
+{
+    (void)state;
+    static const char alpha[] = "0123456789012345678901234567890123456789....:xa ";
+    char s[24];
+    for (int i = 0; i < 500000; i++) {
+        size_t n = (size_t)(rnd() % 18);
+        for (size_t k = 0; k < n; k++)
+            s[k] = alpha[rnd() % (sizeof(alpha) - 1)];
+        s[n] = '\0';
+        if (i % 3 == 0) /* mostly well-formed: four parts of 1-3 digits */
+            snprintf(s, sizeof(s), "%u.%u.%u.%u", (unsigned)(rnd() % 300), (unsigned)(rnd() % 260),
+                     (unsigned)(rnd() % 1000), (unsigned)(rnd() % 256));
+        if (i % 7 == 0)
+            snprintf(s, sizeof(s), "%s%u.0%u.1.2", i % 2 ? "" : "1", (unsigned)(rnd() % 10),
+                     (unsigned)(rnd() % 10));
+        uint8_t want[16];
+        int ok = inet_pton(AF_INET, s, want) == 1;
+        struct bw_addr a;
+        int rc = bw_addr_parse(s, &a);
+        if (ok) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(a.family, AF_INET);
+            assert_memory_equal(a.bytes, want, 4);
+        } else {
+            assert_true(rc != 0 || a.family == AF_INET6);
+        }
+    }
 }
 
 static void write_access(struct eve_out *e, int i)
@@ -450,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_time_against_gmtime),
         cmocka_unit_test(test_time_cache_boundaries),
         cmocka_unit_test(test_ipv4_text),
+        cmocka_unit_test(test_ipv4_parse),
         cmocka_unit_test(test_eve_blocks),
         cmocka_unit_test(test_eve_write_errors),
     };
