@@ -3,6 +3,9 @@
 # fail2ban-regex with its stock nginx-botsearch filter (the stock nginx filter that
 # reads access logs; nginx-http-auth and nginx-limit-req read the error log) and
 # against `grep -c .` as the floor, in the same run, each pinned to CPU 0.
+# The sensor is timed as a user runs it (every line an EVE access event), with
+# EVE to /dev/null and to a file on disk, without rules (the log path and the
+# EVE writer) and with the shipped rule pack (detection on every event).
 # Usage: bench/log-bench.sh [BUILD_DIR] [LINES]     (default build, 2000000)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,8 +17,12 @@ LOG=$W/access.log
 python3 "$SRC/bench/gen-nginx-log.py" "$LINES" "$LOG"
 BYTES=$(stat -c %s "$LOG")
 # The sensor command, one-shot (--once: logs are the only input, so it would
-# follow otherwise), with the shipped inventory (records per response).
-SENSOR=("$BUILD/breachwatch" sensor --once --log "nginx:$LOG" --eve /dev/null --redis none)
+# follow otherwise), with the shipped inventory (records per response); an
+# empty rules folder, or the shipped pack.
+mkdir "$W/norules"
+SENSOR=("$BUILD/breachwatch" sensor --once --log "nginx:$LOG" --redis none)
+NORULES=(--rules "$W/norules")
+RULES=(--rules "$SRC/rules/default")
 cat "$LOG" > /dev/null # page cache
 # Prints "wall cpu" seconds for the command (cpu = user + sys: the machine may be
 # shared, and CPU time is what one core spends whatever else runs).
@@ -24,14 +31,17 @@ t() {
   awk '{printf "%s %.2f\n", $1, $2 + $3}' "$W/time"
 }
 echo "log: $LINES lines, $BYTES bytes, $(nproc) cores, pinned to CPU 0"
-ts=$(t "${SENSOR[@]}")
-tp=
-[ -x "$BUILD/tests/bwt-logrun" ] && tp=$(t "$BUILD/tests/bwt-logrun" --count-only "nginx:$LOG")
-# Untimed: every line became one access event.
-"$BUILD/breachwatch" sensor --once --log "nginx:$LOG" --eve "$W/eve" --redis none
+ts=$(t "${SENSOR[@]}" "${NORULES[@]}" --eve /dev/null)
+# EVE to a file on disk (the bench folder is under /tmp; see `df /tmp`),
+# removed before each run so every run writes the whole file.
+rm -f "$W/eve"
+tsf=$(t "${SENSOR[@]}" "${NORULES[@]}" --eve "$W/eve")
 n=$(grep -c '"event_type":"access"' "$W/eve")
 [ "$n" -eq "$LINES" ] || { echo "sensor wrote $n access events for $LINES lines"; exit 1; }
 rm -f "$W/eve"
+tsr=$(t "${SENSOR[@]}" "${RULES[@]}" --eve /dev/null)
+tp=
+[ -x "$BUILD/tests/bwt-logrun" ] && tp=$(t "$BUILD/tests/bwt-logrun" --count-only "nginx:$LOG")
 tg=$(t grep -c . "$LOG")
 F2B=/etc/fail2ban/filter.d/nginx-botsearch.conf
 if command -v fail2ban-regex >/dev/null && [ -f $F2B ]; then
@@ -41,10 +51,12 @@ else
 fi
 row() { # name "wall cpu"
   set -- "$1" $2
-  printf '%-46s %7.2f s wall %7.2f s cpu %11.0f lines/s (cpu) %11.0f lines/s (wall)\n' "$1" "$2" "$3" \
+  printf '%-44s %7.2f s wall %7.2f s cpu %11.0f lines/s (cpu) %11.0f lines/s (wall)\n' "$1" "$2" "$3" \
     "$(echo "$LINES / ($3 + 0.001)" | bc -l)" "$(echo "$LINES / ($2 + 0.001)" | bc -l)"
 }
-row "breachwatch (--log nginx, EVE to /dev/null)" "$ts"
+row "breachwatch --log nginx, EVE to /dev/null" "$ts"
+row "breachwatch --log nginx, EVE to a file" "$tsf"
+row "  with the shipped rules (detection)" "$tsr"
 [ -n "$tp" ] && row "  parsers + access events only (no EVE)" "$tp"
 [ -n "$tf" ] && row "fail2ban-regex (nginx-botsearch)" "$tf"
 row "grep -c . (floor)" "$tg"

@@ -27,7 +27,7 @@ void bw_buf_reset(struct bw_buf *b)
         b->data[0] = '\0';
 }
 
-int bw_buf_reserve(struct bw_buf *b, size_t extra)
+int bw_buf_grow(struct bw_buf *b, size_t extra)
 {
     if (b->oom)
         return -1;
@@ -49,27 +49,6 @@ int bw_buf_reserve(struct bw_buf *b, size_t extra)
     b->data = nd;
     b->cap = cap;
     return 0;
-}
-
-int bw_buf_append(struct bw_buf *b, const void *data, size_t len)
-{
-    if (bw_buf_reserve(b, len) != 0)
-        return -1;
-    if (len > 0)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-int bw_buf_putc(struct bw_buf *b, char c)
-{
-    return bw_buf_append(b, &c, 1);
-}
-
-int bw_buf_puts(struct bw_buf *b, const char *s)
-{
-    return bw_buf_append(b, s, strlen(s));
 }
 
 int bw_buf_vprintf(struct bw_buf *b, const char *fmt, va_list ap)

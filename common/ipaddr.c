@@ -8,8 +8,36 @@
 
 #include "common/num.h"
 
+/* Dotted quad as inet_pton(AF_INET) takes it: four decimal parts of 1-3
+ * digits, each <= 255, no leading zero, nothing else. Without the library
+ * call (log sources parse an address per line). 0 or -1. */
+static int parse_v4(const char *s, uint8_t out[4])
+{
+    for (int k = 0; k < 4; k++) {
+        if (k > 0 && *s++ != '.')
+            return -1;
+        if (*s < '0' || *s > '9')
+            return -1;
+        unsigned v = (unsigned)(*s++ - '0');
+        for (int d = 1; d < 3 && *s >= '0' && *s <= '9'; d++) {
+            if (v == 0)
+                return -1; /* leading zero */
+            v = v * 10 + (unsigned)(*s++ - '0');
+        }
+        if (v > 255 || (*s >= '0' && *s <= '9'))
+            return -1;
+        out[k] = (uint8_t)v;
+    }
+    return *s == '\0' ? 0 : -1;
+}
+
 int bw_addr_parse(const char *s, struct bw_addr *out)
 {
+    memset(out, 0, sizeof(*out));
+    if (parse_v4(s, out->bytes) == 0) {
+        out->family = AF_INET;
+        return 0;
+    }
     memset(out, 0, sizeof(*out));
     if (inet_pton(AF_INET, s, out->bytes) == 1) {
         out->family = AF_INET;
@@ -23,9 +51,34 @@ int bw_addr_parse(const char *s, struct bw_addr *out)
     return -1;
 }
 
+/* Dotted quad without inet_ntop (which goes through sprintf): returns the
+ * length written, NUL excluded. */
+static size_t fmt_v4(const uint8_t b[4], char *out)
+{
+    char *w = out;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100) {
+            *w++ = (char)('0' + v / 100);
+            v %= 100;
+            *w++ = (char)('0' + v / 10);
+        } else if (v >= 10) {
+            *w++ = (char)('0' + v / 10);
+        }
+        *w++ = (char)('0' + v % 10);
+        *w++ = '.';
+    }
+    w[-1] = '\0';
+    return (size_t)(w - 1 - out);
+}
+
 char *bw_addr_fmt(const struct bw_addr *a, char *out)
 {
-    if (a->family == AF_INET || a->family == AF_INET6) {
+    if (a->family == AF_INET) {
+        fmt_v4(a->bytes, out);
+        return out;
+    }
+    if (a->family == AF_INET6) {
         if (inet_ntop(a->family, a->bytes, out, BW_ADDR_STRLEN) != NULL)
             return out;
     }

@@ -30,42 +30,108 @@ int64_t bw_days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void put2(char *p, unsigned v)
+/* Days since 1970-01-01 to the proleptic Gregorian date (the inverse of
+ * bw_days_from_civil, after the same public description by Howard Hinnant).
+ * Pure arithmetic: gmtime_r takes the time-zone lock on every call. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
-    p[0] = (char)('0' + v / 10 % 10);
-    p[1] = (char)('0' + v % 10);
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-char *bw_time_fmt(int64_t us, char *out)
+static const char digits2[] = "00010203040506070809"
+                              "10111213141516171819"
+                              "20212223242526272829"
+                              "30313233343536373839"
+                              "40414243444546474849"
+                              "50515253545556575859"
+                              "60616263646566676869"
+                              "70717273747576777879"
+                              "80818283848586878889"
+                              "90919293949596979899";
+
+static void put2(char *p, unsigned v)
 {
-    int64_t secs = us / BW_USEC, frac = us % BW_USEC;
-    if (frac < 0) {
-        frac += BW_USEC;
-        secs--;
+    memcpy(p, digits2 + 2 * (v % 100), 2);
+}
+
+/* The six digits of the fraction at out + 20. */
+static void put_frac(char *out, unsigned f)
+{
+    put2(out + 20, f / 10000);
+    put2(out + 22, f / 100 % 100);
+    put2(out + 24, f % 100);
+}
+
+static void split_us(int64_t us, int64_t *secs, unsigned *frac)
+{
+    int64_t s = us / BW_USEC, f = us % BW_USEC;
+    if (f < 0) {
+        f += BW_USEC;
+        s--;
     }
-    time_t t = (time_t)secs;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    /* Years are clamped to four digits so the layout is fixed-width. Written
-     * digit by digit: this runs once per event, and snprintf was a visible
-     * part of the cost of an event. */
-    int year = tm.tm_year + 1900;
+    *secs = s;
+    *frac = (unsigned)f;
+}
+
+/* Everything but the fraction for second `secs`. */
+static void fmt_secs(int64_t secs, char *out)
+{
+    int64_t days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    int64_t year;
+    unsigned mon, mday;
+    civil_from_days(days, &year, &mon, &mday);
+    /* Years are clamped to four digits so the layout is fixed-width. */
     if (year < 0 || year > 9999)
         year = year < 0 ? 0 : 9999;
     memcpy(out, "0000-00-00T00:00:00.000000+0000", 32);
     put2(out, (unsigned)year / 100);
     put2(out + 2, (unsigned)year % 100);
-    put2(out + 5, (unsigned)(tm.tm_mon + 1));
-    put2(out + 8, (unsigned)tm.tm_mday);
-    put2(out + 11, (unsigned)tm.tm_hour);
-    put2(out + 14, (unsigned)tm.tm_min);
-    put2(out + 17, (unsigned)tm.tm_sec);
-    unsigned f = (unsigned)frac;
-    for (int i = 25; i >= 20; i--) {
-        out[i] = (char)('0' + f % 10);
-        f /= 10;
-    }
+    put2(out + 5, mon);
+    put2(out + 8, mday);
+    put2(out + 11, (unsigned)(sod / 3600));
+    put2(out + 14, (unsigned)(sod / 60 % 60));
+    put2(out + 17, (unsigned)(sod % 60));
+}
+
+char *bw_time_fmt(int64_t us, char *out)
+{
+    int64_t secs;
+    unsigned frac;
+    split_us(us, &secs, &frac);
+    fmt_secs(secs, out);
+    put_frac(out, frac);
     return out;
+}
+
+void bw_ts_cache_init(struct bw_ts_cache *c)
+{
+    c->secs = INT64_MIN;
+    c->text[0] = '\0';
+}
+
+const char *bw_ts_cache_fmt(struct bw_ts_cache *c, int64_t us)
+{
+    int64_t secs;
+    unsigned frac;
+    split_us(us, &secs, &frac);
+    if (secs != c->secs) {
+        fmt_secs(secs, c->text);
+        c->secs = secs;
+    }
+    put_frac(c->text, frac);
+    return c->text;
 }
 
 static int digits(const char **p, int n, int *out)

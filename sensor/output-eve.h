@@ -37,9 +37,17 @@ struct bw_json *eve_begin(struct eve_out *e, const char *event_type, int64_t ts_
 struct bw_json *eve_begin_tuple(struct eve_out *e, const char *event_type, int64_t ts_us,
                                 const struct bw_addr *src, uint16_t sport,
                                 const struct bw_addr *dst, uint16_t dport, const char *proto);
-/* Ends the current event: writes the line and releases the lock. */
+/* Ends the current event: hands the line to the listeners, queues it for the
+ * output and releases the lock. Lines for a file are written in blocks of
+ * 64 KiB, at eve_flush and at eve_close (a terminal gets each line at once;
+ * stdout goes through stdio as before). */
 void eve_end(struct eve_out *e);
+/* Writes every queued line out. */
 void eve_flush(struct eve_out *e);
+/* The text of an address through the writer's one-entry cache (an access
+ * event writes its actor twice). Only between eve_begin* and eve_end; the
+ * string is the writer's, valid until the next call; *len gets its length. */
+const char *eve_addr_str(struct eve_out *e, const struct bw_addr *a, size_t *len);
 
 /* Lines written, and lines lost to write errors (disk full), for stats. */
 uint64_t eve_lines(const struct eve_out *e);
