@@ -21,6 +21,17 @@ static void bucket_clear(struct dw_window *w, int slot, int64_t idx)
             dd_clear(dw_sketch(w, slot, k));
 }
 
+/* A valid union of nothing (registers are zero in fresh memory): a new
+ * group's first questions need no rebuild over its buckets. */
+static void union_empty(struct dw_union *u)
+{
+    memset(u->reg, 0, sizeof(u->reg));
+    u->sum = (double)DD_M * dd_term(0);
+    u->zeros = DD_M;
+    u->oldest = INT64_MAX;
+    u->valid = 1;
+}
+
 int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk)
 {
     memset(w, 0, sizeof(*w));
@@ -29,31 +40,26 @@ int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk)
     if (w->width_us < 1)
         w->width_us = 1;
     w->nsk = nsk;
-    w->b = calloc((size_t)w->n, sizeof(*w->b));
-    if (w->b == NULL)
+    /* One zeroed block: buckets, then sketches, then unions (a group is
+     * made for every new actor; one allocation instead of three). */
+    size_t nb = (size_t)w->n * sizeof(*w->b), ns = (size_t)w->n * (size_t)nsk * sizeof(*w->sk);
+    char *mem = calloc(1, nb + ns + (size_t)nsk * sizeof(*w->u));
+    if (mem == NULL)
         return -1;
-    if (nsk > 0) {
-        /* calloc: zeroed sketches (fresh pages for large windows) */
-        w->sk = calloc((size_t)w->n * (size_t)nsk, sizeof(*w->sk));
-        w->u = calloc((size_t)nsk, sizeof(*w->u));
-        if (w->sk == NULL || w->u == NULL) {
-            dw_fini(w);
-            return -1;
-        }
-    }
+    w->b = (struct dw_bucket *)mem;
+    w->sk = nsk > 0 ? (struct dd_sketch *)(mem + nb) : NULL;
+    w->u = nsk > 0 ? (struct dw_union *)(mem + nb + ns) : NULL;
     w->head = INT64_MIN;
     for (int i = 0; i < w->n; i++)
         w->b[i].idx = INT64_MIN;
     for (int k = 0; k < nsk; k++)
-        w->u[k].at = INT64_MIN;
+        union_empty(&w->u[k]);
     return 0;
 }
 
 void dw_fini(struct dw_window *w)
 {
-    free(w->b);
-    free(w->sk);
-    free(w->u);
+    free(w->b); /* the one block of dw_init */
     w->b = NULL;
     w->sk = NULL;
     w->u = NULL;
@@ -67,7 +73,7 @@ void dw_reset(struct dw_window *w)
         bucket_clear(w, i, INT64_MIN);
     }
     for (int k = 0; k < w->nsk; k++)
-        w->u[k].at = INT64_MIN;
+        union_empty(&w->u[k]);
 }
 
 static int slot_of(const struct dw_window *w, int64_t idx)
@@ -132,13 +138,21 @@ static void union_raise(struct dw_union *u, uint32_t i, uint8_t r)
     u->reg[i] = r;
 }
 
+/* Bucket idx now contributes to the union. */
+static void union_note(struct dw_union *u, int64_t idx)
+{
+    if (idx < u->oldest)
+        u->oldest = idx;
+}
+
 void dw_sketch_add(struct dw_window *w, int slot, int k, uint64_t h)
 {
     struct dd_sketch *s = dw_sketch(w, slot, k);
     uint32_t idx = (uint32_t)(h >> (64 - DD_P));
     w->b[slot].skmask |= 1u << k;
     dd_add(s, h);
-    if (w->u[k].at != INT64_MIN)
+    union_note(&w->u[k], w->b[slot].idx);
+    if (w->u[k].valid)
         union_raise(&w->u[k], idx, s->reg[idx]);
 }
 
@@ -150,6 +164,7 @@ void dw_sketch_merge(struct dw_window *w, int slot, int k, const uint8_t *regs, 
     if (extra < 0 || extra > 16)
         return;
     w->b[slot].skmask |= 1u << k;
+    union_note(&w->u[k], w->b[slot].idx);
     for (uint32_t i = 0; i < n; i++) {
         if (regs[i] == 0)
             continue;
@@ -160,7 +175,7 @@ void dw_sketch_merge(struct dw_window *w, int slot, int k, const uint8_t *regs, 
             low ? (uint8_t)(__builtin_clz(low) - (32 - extra) + 1) : (uint8_t)(regs[i] + extra);
         if (r > s->reg[j]) {
             s->reg[j] = r;
-            if (w->u[k].at != INT64_MIN)
+            if (w->u[k].valid)
                 union_raise(&w->u[k], j, r);
         }
     }
@@ -170,15 +185,18 @@ double dw_distinct(struct dw_window *w, int64_t ts_us, int k)
 {
     int64_t now = ts_us / w->width_us;
     struct dw_union *u = &w->u[k];
-    if (u->at != now) {
-        /* the window moved (or a past window is asked for): rebuild */
+    /* Rebuilt only when a contributing bucket has left the window or a past
+     * window is asked for; otherwise the union kept up with every add. */
+    if (!u->valid || now < w->head || (u->oldest != INT64_MAX && u->oldest <= now - w->n)) {
         memset(u->reg, 0, sizeof(u->reg));
+        u->oldest = INT64_MAX;
         for (int i = 0; i < w->n; i++)
             if (in_window(w, &w->b[i], now) && (w->b[i].skmask & (1u << k))) {
                 const uint8_t *r = dw_sketch(w, i, k)->reg;
                 for (uint32_t j = 0; j < DD_M; j++)
                     if (r[j] > u->reg[j])
                         u->reg[j] = r[j];
+                union_note(u, w->b[i].idx);
             }
         u->sum = 0;
         u->zeros = 0;
@@ -186,7 +204,8 @@ double dw_distinct(struct dw_window *w, int64_t ts_us, int k)
             u->sum += dd_term(u->reg[i]);
             u->zeros += u->reg[i] == 0;
         }
-        u->at = now;
+        /* a past window's union must not take later adds */
+        u->valid = now >= w->head;
     }
     return dd_estimate_sum(u->sum, u->zeros);
 }

@@ -28,7 +28,8 @@ struct dw_union {
     uint8_t reg[DD_M];
     double sum;
     uint32_t zeros;
-    int64_t at; /* bucket index the union was built for; INT64_MIN = stale */
+    int64_t oldest; /* oldest bucket index that contributed; INT64_MAX = none */
+    int valid;      /* 0: rebuild from the buckets at the next question */
 };
 
 struct dw_window {
