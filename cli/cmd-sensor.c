@@ -37,9 +37,15 @@ static const struct inventory *sensor_inv;
 /* Log entries: records from the data inventory (web logs) or from the
  * statement (database logs without row counts), an EVE `access` event each,
  * and the detection engine. */
+/* The newest log time seen: the final stats event of a run on logs alone
+ * carries it (offline, time is the data's own). */
+static int64_t log_last_ts = INT64_MIN;
+
 static void log_entry(void *ctx, const struct bw_access *in)
 {
     (void)ctx;
+    if (in->ts_us > log_last_ts)
+        log_last_ts = in->ts_us;
     struct bw_access ev = *in;
     (void)inventory_apply_http(sensor_inv, &ev);
     (void)sql_estimate_apply(sensor_inv, &ev);
@@ -491,6 +497,8 @@ int cmd_sensor(int argc, char **argv)
     detect_run_fini(&sensor_detect); /* last alert updates, baselines, Redis */
     struct capture_stats cs;
     capture_get_stats(cap, &cs);
+    if (!capture_is_live(cap) && log_last_ts > end_ts)
+        end_ts = log_last_ts;
     worker_pool_write_stats(w, &cs, end_ts);
     status = (rc != 0 || open_errors > 0 || cs.file_errors > 0) ? 1 : 0;
     goto out;
