@@ -21,11 +21,10 @@ static void bucket_clear(struct dw_window *w, int slot, int64_t idx)
             dd_clear(dw_sketch(w, slot, k));
 }
 
-/* A valid union of nothing (registers are zero in fresh memory): a new
+/* A valid union of nothing; its registers must be zero already. A new
  * group's first questions need no rebuild over its buckets. */
 static void union_empty(struct dw_union *u)
 {
-    memset(u->reg, 0, sizeof(u->reg));
     u->sum = (double)DD_M * dd_term(0);
     u->zeros = DD_M;
     u->oldest = INT64_MAX;
@@ -72,8 +71,10 @@ void dw_reset(struct dw_window *w)
         w->b[i].skmask = ~0u; /* fresh memory: clear every sketch once */
         bucket_clear(w, i, INT64_MIN);
     }
-    for (int k = 0; k < w->nsk; k++)
+    for (int k = 0; k < w->nsk; k++) {
+        memset(w->u[k].reg, 0, sizeof(w->u[k].reg));
         union_empty(&w->u[k]);
+    }
 }
 
 static int slot_of(const struct dw_window *w, int64_t idx)
@@ -95,8 +96,12 @@ int dw_slot(struct dw_window *w, int64_t ts_us)
     }
     /* Advance: buckets between the old head and idx are reused. */
     int64_t from = w->head == INT64_MIN || idx - w->head > w->n ? idx - w->n + 1 : w->head + 1;
-    for (int64_t i = from; i <= idx; i++)
-        bucket_clear(w, slot_of(w, i), i);
+    for (int64_t i = from; i <= idx; i++) {
+        int s = slot_of(w, i);
+        if (w->b[s].idx == INT64_MIN && w->b[s].skmask == 0 && i != idx)
+            continue; /* never used: already empty (a new group's window) */
+        bucket_clear(w, s, i);
+    }
     w->head = idx;
     return slot_of(w, idx);
 }

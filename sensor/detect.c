@@ -337,7 +337,8 @@ static struct dgroup *group_new(struct detect_engine *e, int ri, uint64_t h, con
     g->size = size;
     g->rule = ri;
     g->win_us = r->window_us;
-    snprintf(g->rule_id, sizeof(g->rule_id), "%s", r->id);
+    size_t idlen = strnlen(r->id, sizeof(g->rule_id) - 1);
+    memcpy(g->rule_id, r->id, idlen); /* calloc'd: terminated */
     db_init(&g->bl);
     g->hnext = e->ht[h & e->ht_mask];
     e->ht[h & e->ht_mask] = g;
