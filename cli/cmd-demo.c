@@ -53,8 +53,9 @@ struct demo_capture {
 };
 
 struct demo_incident {
-    char id[96], actor[64], severity[8], records[24], categories[256], opened[48], status[24];
-    int64_t opened_us;
+    char id[96], actor[64], severity[8], records[24], categories[256], opened[48], detected[48],
+        status[24];
+    int64_t opened_us, detected_us; /* deadlines count from detection */
 };
 
 struct demo {
@@ -388,12 +389,19 @@ static void load_incidents(struct demo *d)
                 categories_text(v, in->categories, sizeof(in->categories));
             else if (strcmp(f, "opened") == 0)
                 snprintf(in->opened, sizeof(in->opened), "%s", v);
+            else if (strcmp(f, "detected") == 0)
+                snprintf(in->detected, sizeof(in->detected), "%s", v);
             else if (strcmp(f, "status") == 0)
                 snprintf(in->status, sizeof(in->status), "%s", v);
         }
         bw_redis_reply_free(h);
         if (bw_time_parse(in->opened, &in->opened_us) != 0)
             in->opened_us = 0;
+        /* an incident stored before `detected` existed: detected when opened */
+        if (!in->detected[0])
+            snprintf(in->detected, sizeof(in->detected), "%s", in->opened);
+        if (bw_time_parse(in->detected, &in->detected_us) != 0)
+            in->detected_us = in->opened_us;
         d->ninc++;
     }
     bw_redis_reply_free(ids);
@@ -626,8 +634,8 @@ static void print_summary(struct demo *d, FILE *o)
     for (int i = 0; i < d->ninc; i++) {
         struct demo_incident *in = &d->inc[i];
         char deadline[BW_TS_LEN] = "-";
-        if (in->opened_us > 0)
-            bw_time_fmt(in->opened_us + 72 * 3600 * BW_USEC, deadline);
+        if (in->detected_us > 0)
+            bw_time_fmt(in->detected_us + 72 * 3600 * BW_USEC, deadline);
         fprintf(o, "    %-24s actor %-15s sev %-2s %8s records  [%s]\n", in->id, in->actor,
                 in->severity, in->records[0] ? in->records : "?", in->categories);
         fprintf(o, "    %-24s opened %.19s  GDPR Art. 33 deadline %.19s (72 h)\n", "", in->opened,
@@ -698,8 +706,8 @@ static void write_summary_json(struct demo *d, const char *path)
     for (int i = 0; i < d->ninc; i++) {
         struct demo_incident *in = &d->inc[i];
         char deadline[BW_TS_LEN] = "";
-        if (in->opened_us > 0)
-            bw_time_fmt(in->opened_us + 72 * 3600 * BW_USEC, deadline);
+        if (in->detected_us > 0)
+            bw_time_fmt(in->detected_us + 72 * 3600 * BW_USEC, deadline);
         bw_json_obj_begin(&j, NULL);
         bw_json_str(&j, "id", in->id);
         bw_json_str(&j, "actor", in->actor);
@@ -708,6 +716,7 @@ static void write_summary_json(struct demo *d, const char *path)
         bw_json_str(&j, "categories", in->categories);
         bw_json_str(&j, "status", in->status);
         bw_json_str(&j, "opened", in->opened);
+        bw_json_str(&j, "detected", in->detected);
         bw_json_str(&j, "gdpr_art33_deadline", deadline);
         bw_json_obj_end(&j);
     }
