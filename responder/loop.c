@@ -25,6 +25,11 @@
 #define CACHE_MAX   128
 #define BATCH_COUNT "16"
 
+/* handle_alert and its lookups: Redis could not say (error reply such as
+ * -LOADING, or no connection), so nothing is decided; the alert stays
+ * pending and is handled again once Redis serves. */
+#define UNKNOWN (-2)
+
 static volatile sig_atomic_t stop_flag;
 
 void responder_stop(void)
@@ -63,9 +68,10 @@ struct cache_entry {
     int used;
     uint64_t tick;
     struct incident inc;
-    json_t *eids;    /* entry ids written by this process (Redis may be behind) */
-    json_t *actions; /* action id -> state, likewise */
-    int stale;       /* holds an older incident of the actor (re-delivery) */
+    json_t *eids;      /* entry ids written by this process (Redis may be behind) */
+    json_t *actions;   /* action id -> state, likewise */
+    int actions_known; /* actions holds every recorded action of inc.id */
+    int stale;         /* holds an older incident of the actor (re-delivery) */
 };
 
 struct responder {
@@ -406,40 +412,19 @@ static struct cache_entry *cache_get(struct responder *R, const char *ip, int cr
     return victim;
 }
 
-/* Refreshes a cache entry from Redis when the journal is written through (so
- * Redis is at least as new as this process). Returns 1 when Redis answered. */
-static int cache_refresh(struct responder *R, struct cache_entry *c)
+/* Loads every recorded action state of c->inc.id into c->actions (so
+ * decisions taken while Redis is away later in the same alert still know
+ * what was done). Returns 0, or UNKNOWN when Redis did not answer. */
+static int load_actions(struct responder *R, struct cache_entry *c)
 {
-    if (!forensics_synced(R->fx))
-        return 0;
-    char id[64];
-    int rc = forensics_actor_incident(R->fx, c->ip, id, sizeof(id));
-    if (rc < 0)
-        return 0;
-    if (rc == 1) {
-        incident_clear(&c->inc);
-        return 1;
-    }
-    struct bw_buf b;
-    bw_buf_init(&b);
-    rc = forensics_get_incident(R->fx, id, &b);
-    if (rc == 0) {
-        json_t *h = json_loads(b.data, 0, NULL);
-        if (h != NULL)
-            incident_from_hash(&c->inc, h);
-        json_decref(h);
-    }
-    bw_buf_fini(&b);
-    if (rc < 0)
-        return 0;
-    json_object_clear(c->eids);
-    json_object_clear(c->actions);
-    /* Action states are kept in memory too, so decisions taken while Redis
-     * is away still know what was done. */
     char key[256];
+    struct bw_buf b;
+    json_object_clear(c->actions);
+    c->actions_known = 0;
     bw_buf_init(&b);
-    if (forensics_get_hash(R->fx, forensics_key(R->fx, c->inc.id, ":actions", key, sizeof(key)),
-                           &b) == 0) {
+    int rc = forensics_get_hash(R->fx,
+                                forensics_key(R->fx, c->inc.id, ":actions", key, sizeof(key)), &b);
+    if (rc == 0) {
         json_t *h = json_loads(b.data, 0, NULL);
         const char *aid;
         json_t *v;
@@ -453,45 +438,100 @@ static int cache_refresh(struct responder *R, struct cache_entry *c)
         json_decref(h);
     }
     bw_buf_fini(&b);
-    return 1;
+    if (rc < 0)
+        return UNKNOWN;
+    c->actions_known = 1;
+    return 0;
 }
 
+/* Loads incident id (hash and actions) into c. Returns 0, 1 when Redis has
+ * no such incident (c untouched), UNKNOWN when Redis did not answer. */
+static int load_incident(struct responder *R, struct cache_entry *c, const char *id)
+{
+    struct bw_buf b;
+    bw_buf_init(&b);
+    int rc = forensics_get_incident(R->fx, id, &b);
+    json_t *h = rc == 0 ? json_loads(b.data, 0, NULL) : NULL;
+    bw_buf_fini(&b);
+    if (rc < 0)
+        return UNKNOWN;
+    if (rc == 1 || h == NULL)
+        return 1;
+    incident_from_hash(&c->inc, h);
+    json_decref(h);
+    json_object_clear(c->eids);
+    return load_actions(R, c);
+}
+
+/* Refreshes a cache entry from Redis: the actor's current incident and its
+ * recorded actions. Redis must be at least as new as this process, so the
+ * journal is written through first. Returns 0, or UNKNOWN when the journal
+ * could not be written through or Redis did not answer (an error reply is
+ * never taken for "no incident"). */
+static int cache_refresh(struct responder *R, struct cache_entry *c)
+{
+    if (!forensics_synced(R->fx) && forensics_flush(R->fx) != 0)
+        return UNKNOWN;
+    char id[64];
+    int rc = forensics_actor_incident(R->fx, c->ip, id, sizeof(id));
+    if (rc < 0)
+        return UNKNOWN;
+    if (rc == 0 && (rc = load_incident(R, c, id)) == UNKNOWN)
+        return UNKNOWN;
+    if (rc == 1) { /* no incident (or a pointer to a missing one) */
+        incident_clear(&c->inc);
+        json_object_clear(c->eids);
+        json_object_clear(c->actions);
+        c->actions_known = 1;
+    }
+    return 0;
+}
+
+/* Whether the current incident's timeline holds eid: 1 yes, 0 no, UNKNOWN
+ * when Redis did not answer. c->eids covers what this process queued that
+ * Redis may not have yet; Redis holds everything older. */
 static int entry_seen(struct responder *R, struct cache_entry *c, const char *eid)
 {
     if (json_object_get(c->eids, eid) != NULL)
         return 1;
-    if (!forensics_synced(R->fx))
+    if (!c->inc.id[0])
         return 0;
-    return forensics_has_entry(R->fx, c->inc.id, eid) == 1;
+    int rc = forensics_has_entry(R->fx, c->inc.id, eid);
+    return rc < 0 ? UNKNOWN : rc;
 }
 
-/* Recorded state of an action ("started", "done", "pending", "refused") or "". */
-static void action_state(struct responder *R, struct cache_entry *c, const char *aid, char *out,
-                         size_t outlen)
+/* Recorded state of an action ("started", "done", "pending", "refused") or
+ * "" into out. Returns 0, or UNKNOWN when it is not in memory and Redis did
+ * not answer (the caller must not act on it). */
+static int action_state(struct responder *R, struct cache_entry *c, const char *aid, char *out,
+                        size_t outlen)
 {
     out[0] = '\0';
     const char *s = jget_str(c->actions, aid);
     if (s != NULL) {
         copy_str(out, outlen, s);
-        return;
+        return 0;
     }
-    if (!forensics_synced(R->fx))
-        return;
+    if (c->actions_known)
+        return 0;
     struct bw_buf b;
     bw_buf_init(&b);
-    if (forensics_get_action(R->fx, c->inc.id, aid, &b) == 0) {
+    int rc = forensics_get_action(R->fx, c->inc.id, aid, &b);
+    if (rc == 0) {
         json_t *v = json_loads(b.data, 0, NULL);
         copy_str(out, outlen, jget_str(v, "state"));
         json_decref(v);
     }
     bw_buf_fini(&b);
+    return rc < 0 ? UNKNOWN : 0;
 }
 
 /* Queues an entry and remembers its id. */
 static int add_entry(struct responder *R, struct cache_entry *c, const char *eid, const char *type,
                      int64_t time_us, const char *data)
 {
-    if (entry_seen(R, c, eid))
+    /* Unknown is queued too: the write-through skips an eid already there. */
+    if (entry_seen(R, c, eid) == 1)
         return 0;
     if (forensics_entry(R->fx, c->inc.id, eid, type, time_us, R->actor_name, data) != 0)
         return -1;
@@ -532,7 +572,8 @@ static int record_evidence(struct responder *R, struct cache_entry *c, const str
     item = item ? item + 1 : path;
     char eid[300];
     snprintf(eid, sizeof(eid), "evidence:%s", item);
-    if (entry_seen(R, c, eid))
+    /* Unknown: recorded again (the same item and entry id: idempotent). */
+    if (entry_seen(R, c, eid) == 1)
         return 0;
     char got[FORENSICS_HASH_HEX];
     uint64_t size = 0;
@@ -666,7 +707,8 @@ static int run_playbook(struct responder *R, struct cache_entry *c, int64_t now_
     uint64_t epoch = pb->action_block ? (uint64_t)(in->opened_us / BW_USEC) / pb->ttl_s : 0;
     snprintf(aid, sizeof(aid), "%s:%s:%s:%llu", in->id, action, in->actor,
              (unsigned long long)epoch);
-    action_state(R, c, aid, state, sizeof(state));
+    if (action_state(R, c, aid, state, sizeof(state)) != 0)
+        return UNKNOWN; /* not known whether it was done: decide nothing */
     /* Any recorded state but "started" means the action happened (or was
      * recorded as intended, pending, refused or failed): never again. */
     if (state[0] != '\0' && strcmp(state, "started") != 0) {
@@ -802,15 +844,22 @@ static int draft_notices(struct responder *R, struct cache_entry *c)
     snprintf(tag, sizeof(tag), "sev%d:aware%lld:from%lld", in->severity, (long long)in->detected_us,
              (long long)in->activity_first_us);
     snprintf(marker, sizeof(marker), "notices:%s:%s", in->id, tag);
-    if (entry_seen(R, c, marker))
-        return 0;
+    int seen = entry_seen(R, c, marker);
+    if (seen != 0)
+        return seen == 1 ? 0 : UNKNOWN; /* unknown: draft when Redis answers */
     struct incident_view *v = calloc(1, sizeof(*v));
     struct notice_draft *d = calloc(NOTICE_MAX_DRAFTS, sizeof(*d));
     struct bw_err err;
     int n = 0, rc = 0;
     bw_err_clear(&err);
-    if (v == NULL || d == NULL ||
-        incident_view_from_redis(v, R->r, R->cfg->prefix, in->id, &err) == -1 ||
+    int vrc = v == NULL || d == NULL
+                  ? 0
+                  : incident_view_from_redis(v, R->r, R->cfg->prefix, in->id, &err);
+    if (vrc == -1 && strncmp(err.msg, "redis:", 6) == 0) {
+        rc = UNKNOWN; /* Redis did not answer: not a failed draft, a later one */
+        goto out;
+    }
+    if (v == NULL || d == NULL || vrc == -1 ||
         notice_draft_all(v, ni, NULL, d, NOTICE_MAX_DRAFTS, &n, &err) != 0) {
         bw_warn("incident %s: notice drafts not written: %s", in->id,
                 err.msg[0] ? err.msg : "out of memory");
@@ -824,8 +873,7 @@ static int draft_notices(struct responder *R, struct cache_entry *c)
                  d[i].format);
         bw_buf_reset(&b);
         notice_draft_json(&d[i], &b);
-        if (!entry_seen(R, c, eid))
-            rc = add_entry(R, c, eid, "notice", in->last_us, b.data);
+        rc = add_entry(R, c, eid, "notice", in->last_us, b.data);
     }
     bw_buf_reset(&b);
     bw_buf_printf(&b, "{\"drafts\":%d,\"severity\":%d}", n, in->severity);
@@ -851,12 +899,20 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
             return -1;
         return 0;
     }
-    int rc = -1;
+    int rc = -1, seen;
     if (forensics_lock(R->fx, a.ip, 6000) != 0)
         bw_warn("responder: actor %s locked by another responder for 6 s; going on", a.ip);
     struct cache_entry *c = cache_get(R, a.ip, 1);
-    if (cache_refresh(R, c))
-        c->stale = 0;
+    /* Every lookup below that decides "already recorded / already done"
+     * needs Redis's answer: an error reply or a lost connection is unknown,
+     * never absent, so the alert is left pending (UNKNOWN) and handled again
+     * once Redis serves; what was queued before that was decided on known
+     * state and is idempotent. */
+    rc = cache_refresh(R, c);
+    if (rc != 0)
+        goto out;
+    rc = -1;
+    c->stale = 0;
     char eid[256];
     snprintf(eid, sizeof(eid), "alert:%s:%llu", a.alert_id, (unsigned long long)a.update);
     struct incident *in = &c->inc;
@@ -865,22 +921,20 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
     /* An alert seen before (an update, or a re-delivery) goes to the incident
      * its first emission joined, even when the actor has a newer one. */
     char mapped[64];
-    int is_mapped = forensics_synced(R->fx) &&
-                    forensics_alert_incident(R->fx, a.alert_id, mapped, sizeof(mapped)) == 0;
+    int mrc = forensics_alert_incident(R->fx, a.alert_id, mapped, sizeof(mapped));
+    if (mrc < 0) {
+        rc = UNKNOWN;
+        goto out;
+    }
+    int is_mapped = mrc == 0;
     if (is_mapped && strcmp(mapped, in->id) != 0) {
-        struct bw_buf b;
-        bw_buf_init(&b);
-        if (forensics_get_incident(R->fx, mapped, &b) == 0) {
-            json_t *h = json_loads(b.data, 0, NULL);
-            if (h != NULL) {
-                incident_from_hash(in, h);
-                json_object_clear(c->eids);
-                json_object_clear(c->actions);
-                c->stale = 1; /* reload the actor's current incident next time */
-            }
-            json_decref(h);
+        int lrc = load_incident(R, c, mapped);
+        if (lrc == UNKNOWN) {
+            rc = UNKNOWN;
+            goto out;
         }
-        bw_buf_fini(&b);
+        if (lrc == 0)
+            c->stale = 1; /* reload the actor's current incident next time */
     }
 
     int joins = in->id[0] &&
@@ -890,7 +944,12 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
         joins = 1;
     if (in->id[0] && !joins) {
         /* Re-delivery of an alert that already opened or joined an incident? */
-        if (entry_seen(R, c, eid))
+        seen = entry_seen(R, c, eid);
+        if (seen == UNKNOWN) {
+            rc = UNKNOWN;
+            goto out;
+        }
+        if (seen)
             joins = 1;
     }
     if (!joins) {
@@ -915,24 +974,29 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
         opened_now = 1;
         json_object_clear(c->eids);
         json_object_clear(c->actions);
-        /* The deterministic id may exist already (crash before the ack). */
-        if (forensics_synced(R->fx)) {
-            struct bw_buf b;
-            bw_buf_init(&b);
-            if (forensics_get_incident(R->fx, in->id, &b) == 0) {
-                json_t *h = json_loads(b.data, 0, NULL);
-                if (h != NULL)
-                    incident_from_hash(in, h);
-                json_decref(h);
-            } else {
-                R->st->incidents++;
-            }
-            bw_buf_fini(&b);
-        } else {
-            R->st->incidents++;
+        c->actions_known = 1;
+        /* The deterministic id may exist already (crash before the ack).
+         * The journal holds nothing of it (only, at most, the closing of the
+         * actor's previous incident), so Redis has all of it. */
+        int lrc = load_incident(R, c, in->id);
+        if (lrc == UNKNOWN) {
+            /* Redis could not say: forget the half-made incident; the
+             * closing queued above is idempotent and redone next time. */
+            incident_clear(in);
+            incident_init(in);
+            c->actions_known = 0;
+            rc = UNKNOWN;
+            goto out;
         }
+        if (lrc == 1)
+            R->st->incidents++;
     }
-    if (entry_seen(R, c, eid)) {
+    seen = entry_seen(R, c, eid);
+    if (seen == UNKNOWN) {
+        rc = UNKNOWN;
+        goto out;
+    }
+    if (seen) {
         R->st->duplicates++;
     } else {
         incident_add_alert(in, &a, R->cfg->escalate_alerts);
@@ -951,15 +1015,21 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
         goto out;
     if (commit(R) != 0)
         goto out;
-    if (run_playbook(R, c, a.ts_us) != 0)
+    if ((rc = run_playbook(R, c, a.ts_us)) != 0 || (rc = draft_notices(R, c)) != 0) {
+        if (rc != UNKNOWN)
+            rc = -1;
         goto out;
-    if (draft_notices(R, c) != 0)
-        goto out;
+    }
+    rc = -1;
     if (forensics_ack(R->fx, sid) != 0 || commit(R) != 0)
         goto out;
     R->st->alerts++;
     rc = 0;
 out:
+    if (rc == UNKNOWN) {
+        R->st->deferred++;
+        bw_debug("responder: stream entry %s: Redis could not answer; left pending", sid);
+    }
     forensics_unlock(R->fx, a.ip);
     json_decref(a.root);
     return rc;
@@ -968,7 +1038,8 @@ out:
 /* ---- stream reading ---- */
 
 /* Handles the entries of an XREADGROUP/XAUTOCLAIM entry list. Returns the
- * number handled, -1 on a fatal error. */
+ * number handled, -1 on a fatal error, -2 when Redis could not answer a
+ * lookup (that entry and the rest stay pending for a later re-read). */
 static int handle_entries(struct responder *R, const redisReply *list)
 {
     int n = 0;
@@ -986,7 +1057,10 @@ static int handle_entries(struct responder *R, const redisReply *list)
                 elen = fl->element[k + 1]->len;
             }
         /* A deleted entry (nil fields) or one without `eve` is acknowledged. */
-        if (handle_alert(R, sid, eve ? eve : "", elen) != 0)
+        int rc = handle_alert(R, sid, eve ? eve : "", elen);
+        if (rc == UNKNOWN)
+            return -2;
+        if (rc != 0)
             return -1;
         n++;
         if (stop_flag)
@@ -1018,16 +1092,16 @@ static int read_group(struct responder *R, const char *from, int block_ms)
         return -2;
     int n = 0;
     if (rep->type == REDIS_REPLY_ERROR) {
+        /* -LOADING, -BUSY, -MISCONF...: Redis cannot serve yet; retried. */
         bw_warn("responder: XREADGROUP: %s", rep->str);
-        if (strncmp(rep->str, "NOGROUP", 7) == 0)
-            n = -3;
+        n = strncmp(rep->str, "NOGROUP", 7) == 0 ? -3 : -2;
     } else if (rep->type == REDIS_REPLY_ARRAY) {
         for (size_t s = 0; s < rep->elements; s++) {
             const redisReply *st = rep->element[s];
             if (st->type == REDIS_REPLY_ARRAY && st->elements == 2) {
                 int k = handle_entries(R, st->element[1]);
                 if (k < 0) {
-                    n = -1;
+                    n = k;
                     break;
                 }
                 n += k;
@@ -1051,7 +1125,10 @@ static int reclaim(struct responder *R)
         if (rep == NULL)
             return -2;
         int n = 0;
-        if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
+        if (rep->type == REDIS_REPLY_ERROR) {
+            bw_warn("responder: XAUTOCLAIM: %s", rep->str);
+            n = -2;
+        } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
             snprintf(start, sizeof(start), "%s",
                      rep->element[0]->str ? rep->element[0]->str : "0-0");
             n = handle_entries(R, rep->element[1]);
@@ -1060,7 +1137,7 @@ static int reclaim(struct responder *R)
         }
         bw_redis_reply_free(rep);
         if (n < 0)
-            return -1;
+            return n;
         total += n;
         if (strcmp(start, "0-0") == 0)
             break;
@@ -1152,7 +1229,8 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
     }
     int64_t next_reclaim = 0;
     int phase_pending = 1; /* first our own pending entries (crash recovery) */
-    int64_t unsynced_since = 0;
+    int64_t unsynced_since = 0, unknown_since = 0;
+    int backoff_ms = 0;
     while (!stop_flag) {
         if (!forensics_synced(R->fx) && forensics_flush(R->fx) != 0) {
             /* Redis away: everything is in the journal; wait. A --once run
@@ -1195,9 +1273,24 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
             continue;
         }
         if (n == -2) {
-            usleep(100000);
+            /* Redis unreachable or not serving (-LOADING...), or a lookup it
+             * could not answer: what was delivered to us and not acked is
+             * read again from our pending entries once it serves; back off
+             * 100 ms doubling to 2 s meanwhile. */
+            int64_t now = bw_mono_us();
+            if (unknown_since == 0)
+                unknown_since = now;
+            if (opts->once && now - unknown_since > 60 * BW_USEC) {
+                bw_err_set(err, "redis %s not serving for 60 s; alerts left pending", opts->url);
+                goto out;
+            }
+            phase_pending = 1;
+            backoff_ms = backoff_ms == 0 ? 100 : (backoff_ms >= 1000 ? 2000 : backoff_ms * 2);
+            usleep((useconds_t)backoff_ms * 1000);
             continue;
         }
+        unknown_since = 0;
+        backoff_ms = 0;
         if (opts->once && n == 0 && !phase_pending)
             break;
     }

@@ -20,7 +20,8 @@ struct responder_stats {
     uint64_t actions;      /* actions recorded (any mode) */
     uint64_t actions_skip; /* actions not repeated: key already recorded */
     uint64_t reclaimed;    /* entries taken over from other consumers (XAUTOCLAIM) */
-    uint64_t journal_waits;
+    uint64_t journal_waits; /* commits that reached the journal but not Redis */
+    uint64_t deferred;      /* alerts left pending: Redis could not answer a lookup */
 };
 
 struct responder_opts {
