@@ -77,7 +77,11 @@ int forensics_flush_orphans(struct forensics *f);
 /* 1 when nothing is waiting in the journal. */
 int forensics_synced(const struct forensics *f);
 
-/* ---- Reads (Redis) ---- */
+/* ---- Reads (Redis) ----
+ * Every read tells "absent" (1: nil, empty, no such key or field) apart from
+ * "unknown" (-1: no connection, or an error reply such as -LOADING, -BUSY,
+ * -MISCONF, -NOPERM). Callers must never take -1 for absent: nothing may be
+ * decided on it (the responder leaves the alert pending and retries). */
 
 /* Incident hash as a JSON object text appended to out. Returns 0, 1 when the
  * incident does not exist, -1 when Redis is unreachable. */

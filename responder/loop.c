@@ -916,7 +916,7 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
     char eid[256];
     snprintf(eid, sizeof(eid), "alert:%s:%llu", a.alert_id, (unsigned long long)a.update);
     struct incident *in = &c->inc;
-    int opened_now = 0;
+    int opened_now = 0, fresh = 0;
 
     /* An alert seen before (an update, or a re-delivery) goes to the incident
      * its first emission joined, even when the actor has a newer one. */
@@ -988,8 +988,7 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
             rc = UNKNOWN;
             goto out;
         }
-        if (lrc == 1)
-            R->st->incidents++;
+        fresh = lrc == 1; /* counted once its hash is queued */
     }
     seen = entry_seen(R, c, eid);
     if (seen == UNKNOWN) {
@@ -1010,6 +1009,7 @@ static int handle_alert(struct responder *R, const char *sid, const char *eve, s
         if (bad || forensics_alert_map(R->fx, a.alert_id, in->id) != 0 ||
             incident_store(R, in, opened_now) != 0)
             goto out;
+        R->st->incidents += (uint64_t)fresh;
     }
     if (a.evidence != NULL && record_evidence(R, c, &a) != 0)
         goto out;
