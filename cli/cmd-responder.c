@@ -88,7 +88,8 @@ int cmd_responder(int argc, char **argv)
     }
     fprintf(stderr,
             "breachwatch responder: %llu alerts, %llu duplicates, %llu malformed, %llu incidents "
-            "opened, %llu actions, %llu not repeated, %llu reclaimed, %llu deferred, %llu journal waits\n",
+            "opened, %llu actions, %llu not repeated, %llu reclaimed, %llu deferred, %llu journal "
+            "waits\n",
             (unsigned long long)st.alerts, (unsigned long long)st.duplicates,
             (unsigned long long)st.bad, (unsigned long long)st.incidents,
             (unsigned long long)st.actions, (unsigned long long)st.actions_skip,

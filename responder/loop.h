@@ -13,13 +13,13 @@
 #include "responder/responder.h"
 
 struct responder_stats {
-    uint64_t alerts;       /* alert stream entries handled (acked) */
-    uint64_t duplicates;   /* alerts already in their incident (re-delivered) */
-    uint64_t bad;          /* entries that are not alert JSON (acked, counted) */
-    uint64_t incidents;    /* incidents opened */
-    uint64_t actions;      /* actions recorded (any mode) */
-    uint64_t actions_skip; /* actions not repeated: key already recorded */
-    uint64_t reclaimed;    /* entries taken over from other consumers (XAUTOCLAIM) */
+    uint64_t alerts;        /* alert stream entries handled (acked) */
+    uint64_t duplicates;    /* alerts already in their incident (re-delivered) */
+    uint64_t bad;           /* entries that are not alert JSON (acked, counted) */
+    uint64_t incidents;     /* incidents opened */
+    uint64_t actions;       /* actions recorded (any mode) */
+    uint64_t actions_skip;  /* actions not repeated: key already recorded */
+    uint64_t reclaimed;     /* entries taken over from other consumers (XAUTOCLAIM) */
     uint64_t journal_waits; /* commits that reached the journal but not Redis */
     uint64_t deferred;      /* alerts left pending: Redis could not answer a lookup */
 };

@@ -22,6 +22,7 @@ const char *access_channel_str(const struct bw_access *ev, char *out, unsigned o
 
 const char *access_records_src_name(enum access_records_src s)
 {
-    static const char *names[] = {"none", "rows", "inventory", "bytes", "pii", "log", "statement", "estimate"};
+    static const char *names[] = {"none", "rows", "inventory", "bytes",
+                                  "pii",  "log",  "statement", "estimate"};
     return names[s];
 }

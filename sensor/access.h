@@ -67,10 +67,10 @@ struct bw_access {
     struct sql_shape sql;     /* log statements without row counts: what the statement
                                  asks for (kind 0 = none), resolved by sql_estimate_apply */
     uint64_t payload_bytes;   /* flow events: the L4 payload of `bytes` (headers excluded) */
-    uint64_t bytes;    /* bytes of data moved (rows, body, upload payload) */
-    uint64_t requests; /* requests this event stands for (usually 1) */
-    int status;        /* HTTP status or 0; negative for a failed SQL statement */
-    int encrypted;     /* 1 when the content was protected in transit (TLS) */
+    uint64_t bytes;           /* bytes of data moved (rows, body, upload payload) */
+    uint64_t requests;        /* requests this event stands for (usually 1) */
+    int status;               /* HTTP status or 0; negative for a failed SQL statement */
+    int encrypted;            /* 1 when the content was protected in transit (TLS) */
 
     /* DNS measures for tunnelling detection (channel DNS or log:dnsmasq/bind). */
     uint16_t dns_qtype;

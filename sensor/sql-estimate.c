@@ -403,10 +403,9 @@ static enum sql_shape_kind shape_stmt(const char *sql, size_t len, struct sql_sh
                 enum sql_shape_kind k = shape_select(&lx, sh, 0);
                 sh->single = sh->whole = sh->nkeys = 0;
                 return k;
-            }
-            else if (d == 0 && t.type == SQL_TOK_WORD &&
-                     (sql_tok_is(&t, "insert") || sql_tok_is(&t, "update") ||
-                      sql_tok_is(&t, "delete") || sql_tok_is(&t, "merge")))
+            } else if (d == 0 && t.type == SQL_TOK_WORD &&
+                       (sql_tok_is(&t, "insert") || sql_tok_is(&t, "update") ||
+                        sql_tok_is(&t, "delete") || sql_tok_is(&t, "merge")))
                 return SQL_SHAPE_NONE;
         }
         return SQL_SHAPE_NONE;

@@ -184,7 +184,7 @@ static void test_shapes(void **state)
     assert_int_equal(sql_estimate(&sh, NULL, &n), SQL_EST_NONE);
     /* a text cut in the middle is read as far as it goes, never past */
     q = "SELECT * FROM customers WHERE id = 5";
-    assert_int_equal(sql_shape_read(q, 9, &sh), SQL_SHAPE_NONE); /* no FROM within 9 bytes */
+    assert_int_equal(sql_shape_read(q, 9, &sh), SQL_SHAPE_NONE);  /* no FROM within 9 bytes */
     assert_int_equal(sql_shape_read(q, 14, &sh), SQL_SHAPE_READ); /* FROM, but no table */
     assert_false(sh.single);
     assert_int_equal(sql_shape_read(NULL, 5, &sh), SQL_SHAPE_NONE);
