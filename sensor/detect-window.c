@@ -7,7 +7,7 @@
 uint64_t dw_alloc_size(int n, int nsk)
 {
     return (uint64_t)n * sizeof(struct dw_bucket) +
-           (uint64_t)n * (uint64_t)nsk * sizeof(struct dd_sketch) +
+           (uint64_t)n * (uint64_t)nsk * sizeof(struct dd_set) +
            (uint64_t)nsk * sizeof(struct dw_union);
 }
 
@@ -18,14 +18,14 @@ static void bucket_clear(struct dw_window *w, int slot, int64_t idx)
     w->b[slot].idx = idx;
     for (int k = 0; k < w->nsk; k++)
         if (mask & (1u << k))
-            dd_clear(dw_sketch(w, slot, k));
+            dd_set_clear(dw_sketch(w, slot, k));
 }
 
 /* A valid union of nothing; its registers must be zero already. A new
  * group's first questions need no rebuild over its buckets. */
 static void union_empty(struct dw_union *u)
 {
-    u->sum = (double)DD_M * dd_term(0);
+    u->sum = (double)DD_M; /* DD_M terms 2^-0 */
     u->zeros = DD_M;
     u->oldest = INT64_MAX;
     u->valid = 1;
@@ -46,7 +46,7 @@ int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk)
     if (mem == NULL)
         return -1;
     w->b = (struct dw_bucket *)mem;
-    w->sk = nsk > 0 ? (struct dd_sketch *)(mem + nb) : NULL;
+    w->sk = nsk > 0 ? (struct dd_set *)(mem + nb) : NULL;
     w->u = nsk > 0 ? (struct dw_union *)(mem + nb + ns) : NULL;
     w->head = INT64_MIN;
     for (int i = 0; i < w->n; i++)
@@ -58,23 +58,17 @@ int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk)
 
 void dw_fini(struct dw_window *w)
 {
+    if (w->heap > 0) {
+        for (int i = 0; i < w->n * w->nsk; i++)
+            dd_set_free(&w->sk[i]);
+        for (int k = 0; k < w->nsk; k++)
+            dd_set_free(&w->u[k].s);
+    }
+    w->heap = 0;
     free(w->b); /* the one block of dw_init */
     w->b = NULL;
     w->sk = NULL;
     w->u = NULL;
-}
-
-void dw_reset(struct dw_window *w)
-{
-    w->head = INT64_MIN;
-    for (int i = 0; i < w->n; i++) {
-        w->b[i].skmask = ~0u; /* fresh memory: clear every sketch once */
-        bucket_clear(w, i, INT64_MIN);
-    }
-    for (int k = 0; k < w->nsk; k++) {
-        memset(w->u[k].reg, 0, sizeof(w->u[k].reg));
-        union_empty(&w->u[k]);
-    }
 }
 
 static int slot_of(const struct dw_window *w, int64_t idx)
@@ -134,13 +128,26 @@ void dw_sum(const struct dw_window *w, int64_t ts_us, struct dw_sums *out)
     out->ent_mean = ent_n ? ent / (double)ent_n : 0.0;
 }
 
-static void union_raise(struct dw_union *u, uint32_t i, uint8_t r)
+/* Raises a register of a set; a set that becomes dense is counted in the
+ * window's heap, one that cannot is counted as lost. Returns dd_set_raise's. */
+static int set_raise(struct dw_window *w, struct dd_set *s, uint32_t i, uint8_t r, uint8_t *old)
 {
-    if (r <= u->reg[i])
+    int had = s->reg != NULL;
+    int rc = dd_set_raise(s, i, r, old);
+    if (!had && s->reg != NULL)
+        w->heap += DD_M;
+    if (rc < 0)
+        w->oom++;
+    return rc;
+}
+
+static void union_raise(struct dw_window *w, struct dw_union *u, uint32_t i, uint8_t r)
+{
+    uint8_t old;
+    if (set_raise(w, &u->s, i, r, &old) <= 0)
         return;
-    u->sum += dd_term(r) - dd_term(u->reg[i]);
-    u->zeros -= u->reg[i] == 0;
-    u->reg[i] = r;
+    u->sum += dd_term(r) - dd_term(old);
+    u->zeros -= old == 0;
 }
 
 /* Bucket idx now contributes to the union. */
@@ -152,18 +159,18 @@ static void union_note(struct dw_union *u, int64_t idx)
 
 void dw_sketch_add(struct dw_window *w, int slot, int k, uint64_t h)
 {
-    struct dd_sketch *s = dw_sketch(w, slot, k);
-    uint32_t idx = (uint32_t)(h >> (64 - DD_P));
+    struct dd_set *s = dw_sketch(w, slot, k);
+    uint32_t idx = dd_index(h);
+    uint8_t r = dd_rank(h), old;
     w->b[slot].skmask |= 1u << k;
-    dd_add(s, h);
     union_note(&w->u[k], w->b[slot].idx);
-    if (w->u[k].valid)
-        union_raise(&w->u[k], idx, s->reg[idx]);
+    if (set_raise(w, s, idx, r, &old) > 0 && w->u[k].valid)
+        union_raise(w, &w->u[k], idx, r);
 }
 
 void dw_sketch_merge(struct dw_window *w, int slot, int k, const uint8_t *regs, int p)
 {
-    struct dd_sketch *s = dw_sketch(w, slot, k);
+    struct dd_set *s = dw_sketch(w, slot, k);
     int extra = p - DD_P; /* index bits that become leading bits of the rest */
     uint32_t n = 1u << p;
     if (extra < 0 || extra > 16)
@@ -178,11 +185,9 @@ void dw_sketch_merge(struct dw_window *w, int slot, int k, const uint8_t *regs, 
          * all `extra` bits zero plus the original rank */
         uint8_t r =
             low ? (uint8_t)(__builtin_clz(low) - (32 - extra) + 1) : (uint8_t)(regs[i] + extra);
-        if (r > s->reg[j]) {
-            s->reg[j] = r;
-            if (w->u[k].valid)
-                union_raise(&w->u[k], j, r);
-        }
+        uint8_t old;
+        if (set_raise(w, s, j, r, &old) > 0 && w->u[k].valid)
+            union_raise(w, &w->u[k], j, r);
     }
 }
 
@@ -193,22 +198,18 @@ double dw_distinct(struct dw_window *w, int64_t ts_us, int k)
     /* Rebuilt only when a contributing bucket has left the window or a past
      * window is asked for; otherwise the union kept up with every add. */
     if (!u->valid || now < w->head || (u->oldest != INT64_MAX && u->oldest <= now - w->n)) {
-        memset(u->reg, 0, sizeof(u->reg));
+        dd_set_clear(&u->s);
         u->oldest = INT64_MAX;
         for (int i = 0; i < w->n; i++)
             if (in_window(w, &w->b[i], now) && (w->b[i].skmask & (1u << k))) {
-                const uint8_t *r = dw_sketch(w, i, k)->reg;
-                for (uint32_t j = 0; j < DD_M; j++)
-                    if (r[j] > u->reg[j])
-                        u->reg[j] = r[j];
+                int had = u->s.reg != NULL;
+                if (dd_set_union(&u->s, dw_sketch(w, i, k)) != 0)
+                    w->oom++;
+                if (!had && u->s.reg != NULL)
+                    w->heap += DD_M;
                 union_note(u, w->b[i].idx);
             }
-        u->sum = 0;
-        u->zeros = 0;
-        for (uint32_t i = 0; i < DD_M; i++) {
-            u->sum += dd_term(u->reg[i]);
-            u->zeros += u->reg[i] == 0;
-        }
+        dd_set_sum(&u->s, &u->sum, &u->zeros);
         /* a past window's union must not take later adds */
         u->valid = now >= w->head;
     }

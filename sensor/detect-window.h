@@ -1,6 +1,8 @@
 /* Sliding windows for detectors: a ring of N buckets per group, each covering
- * window/N of time, so memory per group is constant and a dump sliced into
- * many small reads still adds up (carry-over) until its buckets age out. */
+ * window/N of time, so memory per group is bounded and a dump sliced into
+ * many small reads still adds up (carry-over) until its buckets age out.
+ * Distinct sketches are register sets (detect-distinct.h): sparse inside the
+ * window's block, dense on the heap once they fill (counted in `heap`). */
 #ifndef BW_DETECT_WINDOW_H
 #define BW_DETECT_WINDOW_H
 
@@ -25,7 +27,7 @@ struct dw_bucket {
  * adds raise its registers and its running HyperLogLog sum, so an estimate is
  * O(1); it is rebuilt from the buckets only when the window moved. */
 struct dw_union {
-    uint8_t reg[DD_M];
+    struct dd_set s;
     double sum;
     uint32_t zeros;
     int64_t oldest; /* oldest bucket index that contributed; INT64_MAX = none */
@@ -38,8 +40,10 @@ struct dw_window {
     int64_t head; /* newest bucket index; INT64_MIN before the first event */
     int nsk;      /* distinct sketches per bucket */
     struct dw_bucket *b;
-    struct dd_sketch *sk; /* n * nsk, bucket-major */
-    struct dw_union *u;   /* nsk */
+    struct dd_set *sk;  /* n * nsk, bucket-major */
+    struct dw_union *u; /* nsk */
+    uint64_t heap;      /* bytes of dense register blocks held */
+    uint64_t oom;       /* adds lost because a set could not become dense */
 };
 
 /* Sums of the buckets inside the window ending at a time. */
@@ -53,10 +57,9 @@ struct dw_sums {
 /* Allocates n buckets (and n * nsk sketches). Returns 0 or -1 (out of memory). */
 int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk);
 void dw_fini(struct dw_window *w);
-/* Bytes dw_init allocates for these parameters (memcap accounting). */
+/* Bytes dw_init allocates for these parameters (memcap accounting; dense
+ * register blocks come on top, see `heap`). */
 uint64_t dw_alloc_size(int n, int nsk);
-/* Forgets every bucket. */
-void dw_reset(struct dw_window *w);
 /* The bucket for ts, advancing the ring (older buckets are cleared). A late
  * event still inside the window goes to its own bucket; one older than the
  * window returns -1. Returns the bucket slot. */
@@ -65,7 +68,7 @@ static inline struct dw_bucket *dw_bucket(struct dw_window *w, int slot)
 {
     return &w->b[slot];
 }
-static inline struct dd_sketch *dw_sketch(const struct dw_window *w, int slot, int k)
+static inline struct dd_set *dw_sketch(const struct dw_window *w, int slot, int k)
 {
     return &w->sk[(size_t)slot * (size_t)w->nsk + (size_t)k];
 }

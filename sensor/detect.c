@@ -45,7 +45,8 @@ struct dgroup {
     struct dgroup *lprev, *lnext; /* LRU, most recent at head */
     struct dgroup *aprev, *anext; /* active alerts */
     uint64_t hash;
-    uint64_t size;
+    uint64_t size;      /* bytes counted against the memcap */
+    uint64_t heap_seen; /* the window's dense register bytes included in size */
     int rule; /* index in the current set, -1 while being dropped */
     char rule_id[RULE_ID_MAX];
     struct dw_window win;
@@ -290,8 +291,24 @@ static void ht_unlink(struct detect_engine *e, struct dgroup *g)
 
 static void emit(struct detect_engine *e, struct dgroup *g, const struct bw_access *ev);
 
+/* Counts what the group's window allocated or lost since the last call:
+ * register sets that became dense count against the memcap. */
+static void group_account(struct detect_engine *e, struct dgroup *g)
+{
+    if (g->win.heap != g->heap_seen) {
+        g->size += g->win.heap - g->heap_seen;
+        e->mem += g->win.heap - g->heap_seen;
+        g->heap_seen = g->win.heap;
+    }
+    if (g->win.oom) {
+        e->st.alloc_fail += g->win.oom;
+        g->win.oom = 0;
+    }
+}
+
 static void group_free(struct detect_engine *e, struct dgroup *g)
 {
+    group_account(e, g);
     if (g->active)
         act_unlink(e, g);
     ht_unlink(e, g);
@@ -497,9 +514,12 @@ void detect_reload(struct detect_engine *e, struct rule_set *rules)
                 group_free(e, g);
                 continue;
             }
-            e->mem -= dw_alloc_size(g->win.n, g->win.nsk);
+            group_account(e, g);
+            e->mem -= dw_alloc_size(g->win.n, g->win.nsk) + g->heap_seen;
             e->mem += dw_alloc_size(nw.n, nw.nsk);
             g->size += dw_alloc_size(nw.n, nw.nsk) - dw_alloc_size(g->win.n, g->win.nsk);
+            g->size -= g->heap_seen;
+            g->heap_seen = 0;
             dw_fini(&g->win);
             g->win = nw;
             g->win_us = r->window_us;
@@ -861,6 +881,7 @@ static void rule_event(struct detect_engine *e, int ri, const struct bw_access *
         return;
     }
     add_event(e, g, slot, ev, records, dn);
+    group_account(e, g);
     if (records > 0)
         g->src_mask |= 1u << rsrc;
     if (est != NULL && records > 0) {
@@ -912,6 +933,7 @@ static void rule_event(struct detect_engine *e, int ri, const struct bw_access *
             goto updates;
     if (!g->active) {
         open_alert(e, g, ev, &s, value, limit, has_bl, r);
+        group_account(e, g);
         return;
     }
     g->al.count++;
@@ -920,6 +942,7 @@ static void rule_event(struct detect_engine *e, int ri, const struct bw_access *
         g->al.limit = limit;
     }
 updates:
+    group_account(e, g);
     if (g->active && g->dirty && ts - g->last_emit >= (int64_t)r->update_us) {
         g->al.update++;
         g->al.ts_us = ts;

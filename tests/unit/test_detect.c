@@ -543,7 +543,10 @@ static void test_fold_sketch(void **state)
             big[idx] = r;
     }
     dw_sketch_merge(&w, slot, 1, big, 12);
-    assert_memory_equal(dw_sketch(&w, slot, 0)->reg, dw_sketch(&w, slot, 1)->reg, DD_M);
+    static uint8_t r0[DD_M], r1[DD_M];
+    dd_set_regs(dw_sketch(&w, slot, 0), r0);
+    dd_set_regs(dw_sketch(&w, slot, 1), r1);
+    assert_memory_equal(r0, r1, DD_M);
     double e = dw_distinct(&w, T0, 1);
     assert_true(e > 2700 && e < 3300);
     dw_fini(&w);
@@ -577,17 +580,90 @@ static void test_union_matches_buckets(void **state)
             dw_sketch_add(&w, slot, 0, dd_hash(1, &v, sizeof(v)));
         }
         int64_t q = (r % 7 == 0) ? now - (int64_t)(r % 30) * SEC : now;
-        const struct dd_sketch *in[RULE_BUCKETS_CAP];
+        uint8_t u[DD_M], one[DD_M];
         size_t m = 0;
         int64_t qi = q / w.width_us;
+        memset(u, 0, sizeof(u));
         for (int b = 0; b < n; b++)
             if (w.b[b].idx != INT64_MIN && w.b[b].idx <= qi && w.b[b].idx > qi - n &&
-                (w.b[b].skmask & 1u))
-                in[m++] = dw_sketch(&w, b, 0);
-        double want = m ? dd_estimate_union(in, m) : 0.0;
+                (w.b[b].skmask & 1u)) {
+                dd_set_regs(dw_sketch(&w, b, 0), one);
+                for (uint32_t j = 0; j < DD_M; j++)
+                    if (one[j] > u[j])
+                        u[j] = one[j];
+                m++;
+            }
+        double want = m ? dd_estimate_regs(u) : 0.0;
         double have = dw_distinct(&w, q, 0);
         assert_true(fabs(have - want) < 1e-6);
     }
+    dw_fini(&w);
+}
+
+/* A register set holds the same registers as a plain array whether it is
+ * sparse or dense: every add, through the change of form, after a clear
+ * (which keeps the dense block) and again past the change. */
+static void test_set_sparse_dense(void **state)
+{
+    (void)state;
+    struct dd_set s;
+    static uint8_t want[DD_M], have[DD_M];
+    memset(&s, 0, sizeof(s));
+    for (int round = 0; round < 2; round++) {
+        uint32_t nz = 0;
+        memset(want, 0, sizeof(want));
+        for (uint64_t i = 0; i < 3 * DD_SPARSE_MAX + 500; i++) {
+            uint64_t h = dd_hash(9 + (uint64_t)round, &i, sizeof(i));
+            uint32_t idx = dd_index(h);
+            uint8_t r = dd_rank(h), old = 0xee;
+            int rc = dd_set_raise(&s, idx, r, &old);
+            assert_int_equal(rc, r > want[idx]);
+            if (rc == 1)
+                assert_int_equal(old, want[idx]);
+            nz += want[idx] == 0 && r > 0;
+            if (r > want[idx])
+                want[idx] = r;
+            assert_int_equal(dd_set_get(&s, idx), want[idx]);
+            assert_int_equal(s.n == DD_DENSE, nz > DD_SPARSE_MAX);
+            if (i % 7 == 0 || i == DD_SPARSE_MAX) {
+                dd_set_regs(&s, have);
+                assert_memory_equal(have, want, DD_M);
+                double sum, es;
+                uint32_t zeros;
+                dd_set_sum(&s, &sum, &zeros);
+                es = dd_estimate_sum(sum, zeros);
+                assert_true(fabs(es - dd_estimate_regs(want)) < 1e-9 * (1 + es));
+            }
+        }
+        assert_int_equal(s.n, DD_DENSE);
+        dd_set_clear(&s);
+        assert_int_equal(s.n, 0);
+        assert_non_null(s.reg); /* kept for the next fill */
+        dd_set_regs(&s, have);
+        for (uint32_t j = 0; j < DD_M; j++)
+            assert_int_equal(have[j], 0);
+    }
+    dd_set_free(&s);
+    assert_null(s.reg);
+}
+
+/* A window of one-request actors keeps its sketches sparse (no heap); a
+ * scraper's fill to dense is counted in the window's heap and freed. */
+static void test_window_heap(void **state)
+{
+    (void)state;
+    struct dw_window w;
+    assert_int_equal(dw_init(&w, 4, 60 * SEC, 1), 0);
+    int slot = dw_slot(&w, T0);
+    for (uint64_t i = 0; i < DD_SPARSE_MAX / 2; i++)
+        dw_sketch_add(&w, slot, 0, dd_hash(3, &i, sizeof(i)));
+    assert_true(dw_distinct(&w, T0, 0) > 5);
+    assert_int_equal(w.heap, 0);
+    for (uint64_t i = 0; i < 2000; i++)
+        dw_sketch_add(&w, slot, 0, dd_hash(3, &i, sizeof(i)));
+    assert_int_equal(w.heap, 2 * DD_M); /* the bucket's set and the union */
+    double e = dw_distinct(&w, T0, 0);
+    assert_true(e > 1900 && e < 2100);
     dw_fini(&w);
 }
 
@@ -622,6 +698,8 @@ int main(void)
         cmocka_unit_test(test_reload_keeps_state),
         cmocka_unit_test(test_fold_sketch),
         cmocka_unit_test(test_union_matches_buckets),
+        cmocka_unit_test(test_set_sparse_dense),
+        cmocka_unit_test(test_window_heap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
