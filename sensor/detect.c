@@ -47,31 +47,30 @@ struct dgroup {
     uint64_t hash;
     uint64_t size;      /* bytes counted against the memcap */
     uint64_t heap_seen; /* the window's dense register bytes included in size */
-    int rule; /* index in the current set, -1 while being dropped */
+    int rule;           /* index in the current set, -1 while being dropped */
     char rule_id[RULE_ID_MAX];
     struct dw_window win;
     uint64_t win_us;
     struct db_baseline bl;
     int known; /* history before its current activity (loaded, or a completed period) */
 
-    /* the last event's context, for the alert */
-    char channel[40];
-    struct bw_addr actor_ip, dest_ip;
-    uint16_t actor_port, dest_port;
-    char actor_user[ACCESS_USER_MAX];
-    char dataset[ACCESS_DATASET_MAX];
-    uint64_t flow_id;
-    int direction;
-
-    /* alert state */
+    /* alert state: the alert itself only while one is open (most groups
+     * never open one, and a group is made for every new actor) */
     int active, dirty;
-    struct bw_alert al; /* the alert as last emitted / being updated */
+    struct galert *ga; /* non-NULL while active */
     int64_t period_end, last_emit;
-    uint64_t pii_total[DW_PII_TYPES];
     uint32_t src_mask;    /* bit per access_records_src of events that added records */
     char est_dataset[64]; /* rules' estimate: the dataset assumed, "" none */
     uint32_t est_record_bytes;
     char key[]; /* NUL-terminated group key */
+};
+
+/* An open alert: the alert as last emitted / being updated, with the context
+ * of the event that opened it (an open alert keeps the actor that opened it). */
+struct galert {
+    struct bw_alert al;
+    uint64_t pii_total[DW_PII_TYPES];
+    int direction;
 };
 
 struct learn_entry {
@@ -316,6 +315,7 @@ static void group_free(struct detect_engine *e, struct dgroup *g)
     e->mem -= g->size;
     e->st.groups--;
     dw_fini(&g->win);
+    free(g->ga);
     free(g);
 }
 
@@ -525,7 +525,7 @@ void detect_reload(struct detect_engine *e, struct rule_set *rules)
             g->win_us = r->window_us;
         }
         if (g->active)
-            g->al.rule = r;
+            g->ga->al.rule = r;
     }
 }
 
@@ -633,32 +633,33 @@ static void add_event(struct detect_engine *e, struct dgroup *g, int slot,
 
 /* ---------------------------------------------------------------- alerts */
 
-static void fill_context(struct dgroup *g, const struct bw_access *ev)
+/* Copies at most size-1 bytes of a string and terminates it. */
+static void str_copy(char *dst, size_t size, const char *src)
 {
-    access_channel_str(ev, g->channel, sizeof(g->channel));
-    g->actor_ip = ev->actor_ip;
-    g->actor_port = ev->actor_port;
-    g->dest_ip = ev->dest_ip;
-    g->dest_port = ev->dest_port;
-    snprintf(g->actor_user, sizeof(g->actor_user), "%s", ev->actor_user);
-    snprintf(g->dataset, sizeof(g->dataset), "%s", ev->dataset);
-    g->flow_id = ev->flow_id;
-    g->direction = ev->direction;
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void fill_context(struct galert *ga, const struct bw_access *ev)
+{
+    struct bw_alert *a = &ga->al;
+    access_channel_str(ev, a->channel, sizeof(a->channel));
+    a->actor_ip = ev->actor_ip;
+    a->actor_port = ev->actor_port;
+    a->dest_ip = ev->dest_ip;
+    a->dest_port = ev->dest_port;
+    str_copy(a->actor_user, sizeof(a->actor_user), ev->actor_user);
+    str_copy(a->dataset, sizeof(a->dataset), ev->dataset);
+    a->flow_id = ev->flow_id;
+    ga->direction = ev->direction;
 }
 
 static void emit(struct detect_engine *e, struct dgroup *g, const struct bw_access *ev)
 {
-    struct bw_alert *a = &g->al;
+    struct bw_alert *a = &g->ga->al;
     const struct rule *r = &e->rules->v[g->rule];
     a->rule = r;
-    snprintf(a->channel, sizeof(a->channel), "%s", g->channel);
-    a->actor_ip = g->actor_ip;
-    a->actor_port = g->actor_port;
-    a->dest_ip = g->dest_ip;
-    a->dest_port = g->dest_port;
-    snprintf(a->actor_user, sizeof(a->actor_user), "%s", g->actor_user);
-    snprintf(a->dataset, sizeof(a->dataset), "%s", g->dataset);
-    a->flow_id = g->flow_id;
     a->window_s = r->window_us / 1000000;
     a->measure = rule_measure_name(r->measure);
     /* how the records were derived: one source, or several */
@@ -673,12 +674,12 @@ static void emit(struct detect_engine *e, struct dgroup *g, const struct bw_acce
     a->estimate_record_bytes = g->est_record_bytes;
     a->npii = 0;
     for (int t = 0; t < NPII && a->npii < ALERT_PII_MAX; t++)
-        if (g->pii_total[t]) {
+        if (g->ga->pii_total[t]) {
             a->pii[a->npii].type = rule_pii_names[t];
-            a->pii[a->npii++].count = g->pii_total[t];
+            a->pii[a->npii++].count = g->ga->pii_total[t];
         }
     /* where the data went, when that is outside home_net */
-    const struct bw_addr *recv = g->direction == ACCESS_SEND ? &a->dest_ip : &a->actor_ip;
+    const struct bw_addr *recv = g->ga->direction == ACCESS_SEND ? &a->dest_ip : &a->actor_ip;
     a->has_geo = 0;
     if (recv->family && e->cfg.conf != NULL && !config_is_home(e->cfg.conf, recv)) {
         struct geo_result gr;
@@ -704,19 +705,31 @@ static void emit(struct detect_engine *e, struct dgroup *g, const struct bw_acce
 static void close_period(struct detect_engine *e, struct dgroup *g)
 {
     if (g->dirty) {
-        g->al.update++;
+        g->ga->al.update++;
         emit(e, g, NULL);
     }
     g->active = 0;
     act_unlink(e, g);
+    free(g->ga);
+    g->ga = NULL;
+    g->size -= sizeof(struct galert);
+    e->mem -= sizeof(struct galert);
 }
 
 static void open_alert(struct detect_engine *e, struct dgroup *g, const struct bw_access *ev,
                        const struct dw_sums *s, double value, double limit, int has_bl,
                        const struct rule *r)
 {
-    struct bw_alert *a = &g->al;
-    memset(a, 0, sizeof(*a));
+    /* not active, so no alert is held (close_period frees it) */
+    if ((g->ga = calloc(1, sizeof(*g->ga))) == NULL) {
+        e->st.alloc_fail++;
+        bw_error("detect: out of memory: alert of rule %s not raised", r->id);
+        return;
+    }
+    g->size += sizeof(struct galert);
+    e->mem += sizeof(struct galert);
+    struct bw_alert *a = &g->ga->al;
+    fill_context(g->ga, ev);
     snprintf(a->alert_id, sizeof(a->alert_id), "%s-%" PRIx64 "-%" PRIu64, e->cfg.sensor_id,
              (uint64_t)e->boot, ++e->seq);
     a->count = 1;
@@ -724,7 +737,7 @@ static void open_alert(struct detect_engine *e, struct dgroup *g, const struct b
     a->records = s->records;
     a->bytes = s->bytes;
     for (int t = 0; t < DW_PII_TYPES; t++)
-        g->pii_total[t] = s->pii[t];
+        g->ga->pii_total[t] = s->pii[t];
     a->value = value;
     a->limit = limit;
     a->has_baseline = has_bl;
@@ -888,16 +901,14 @@ static void rule_event(struct detect_engine *e, int ri, const struct bw_access *
         snprintf(g->est_dataset, sizeof(g->est_dataset), "%s", est->id);
         g->est_record_bytes = est->export_record_bytes;
     }
-    if (!g->active)
-        fill_context(g, ev); /* the actor and context of an open alert stay those that opened it */
     if (g->active) {
-        struct bw_alert *a = &g->al;
+        struct bw_alert *a = &g->ga->al;
         a->records += records;
         a->bytes += ev->bytes;
 #if DETECT_HAVE_PII
         if (ev->pii != NULL)
             for (int t = 0; t < PII_TYPE_MAX; t++)
-                g->pii_total[t] += ev->pii->matches[t];
+                g->ga->pii_total[t] += ev->pii->matches[t];
 #endif
         if (ev->ts_us > a->last_seen_us)
             a->last_seen_us = ev->ts_us;
@@ -936,16 +947,16 @@ static void rule_event(struct detect_engine *e, int ri, const struct bw_access *
         group_account(e, g);
         return;
     }
-    g->al.count++;
-    if (value > g->al.value) {
-        g->al.value = value;
-        g->al.limit = limit;
+    g->ga->al.count++;
+    if (value > g->ga->al.value) {
+        g->ga->al.value = value;
+        g->ga->al.limit = limit;
     }
 updates:
     group_account(e, g);
     if (g->active && g->dirty && ts - g->last_emit >= (int64_t)r->update_us) {
-        g->al.update++;
-        g->al.ts_us = ts;
+        g->ga->al.update++;
+        g->ga->al.ts_us = ts;
         emit(e, g, NULL);
     }
 }
@@ -1028,8 +1039,8 @@ void detect_tick(struct detect_engine *e, int64_t now_us)
         if (now_us >= g->period_end) {
             close_period(e, g);
         } else if (g->dirty && now_us - g->last_emit >= (int64_t)r->update_us) {
-            g->al.update++;
-            g->al.ts_us = now_us;
+            g->ga->al.update++;
+            g->ga->al.ts_us = now_us;
             emit(e, g, NULL);
         }
     }
@@ -1039,9 +1050,9 @@ void detect_flush(struct detect_engine *e)
 {
     for (struct dgroup *g = e->act_head; g; g = g->anext)
         if (g->dirty) {
-            g->al.update++;
-            if (g->al.last_seen_us > g->al.ts_us)
-                g->al.ts_us = g->al.last_seen_us;
+            g->ga->al.update++;
+            if (g->ga->al.last_seen_us > g->ga->al.ts_us)
+                g->ga->al.ts_us = g->ga->al.last_seen_us;
             emit(e, g, NULL);
         }
 }
