@@ -320,6 +320,8 @@ static int load_match(struct ld *l, const struct bw_ynode *m, struct rule *r)
         if (each_scalar(l, n, add_glob, &g))
             return -1;
     }
+    r->datasets_star = rule_star_globs(r->datasets, r->ndatasets);
+    r->not_datasets_star = rule_star_globs(r->not_datasets, r->nnot_datasets);
     if ((n = bw_ymap_get(m, "actor")) && bw_yget_cidrs(l->doc, n, &r->actors, l->err))
         return -1;
     if ((n = bw_ymap_get(m, "destination")) && bw_yget_cidrs(l->doc, n, &r->dests, l->err))

@@ -42,6 +42,54 @@ static bool in_countries(const char (*v)[3], int n, const char *c)
     return false;
 }
 
+bool rule_star_match(const char *p, const char *s)
+{
+    /* Greedy with a return to the last star: when the rest fails, the last
+     * star takes one more character. Enough when '*' is the only wildcard. */
+    const char *star = NULL, *from = NULL;
+    while (*s) {
+        if (*p == '*') {
+            star = ++p;
+            from = s;
+        } else if (*p == *s) {
+            p++;
+            s++;
+        } else if (star != NULL) {
+            p = star;
+            s = ++from;
+        } else {
+            return false;
+        }
+    }
+    while (*p == '*')
+        p++;
+    return *p == '\0';
+}
+
+uint32_t rule_star_globs(const char (*v)[ACCESS_DATASET_MAX], int n)
+{
+    uint32_t bits = 0;
+    for (int i = 0; i < n && i < 32; i++)
+        if (strpbrk(v[i], "?[\\") == NULL)
+            bits |= 1u << i;
+    return bits;
+}
+
+/* The rules of a pack mostly share their dataset globs ("*customers*"), and
+ * they are matched one after the other against the same event: the last
+ * glob's result is kept in the context. */
+static bool glob_hit(const char *pat, int star_only, const char *s, struct rule_glob_memo *memo)
+{
+    if (memo != NULL && memo->pat != NULL && strcmp(memo->pat, pat) == 0)
+        return memo->hit;
+    bool hit = star_only ? rule_star_match(pat, s) : fnmatch(pat, s, 0) == 0;
+    if (memo != NULL) {
+        memo->pat = pat;
+        memo->hit = hit;
+    }
+    return hit;
+}
+
 bool rule_match(const struct rule *r, const struct bw_access *ev, const struct rule_match_ctx *m)
 {
     if (!channel_ok(r, ev))
@@ -53,12 +101,12 @@ bool rule_match(const struct rule *r, const struct bw_access *ev, const struct r
     if (r->ndatasets > 0) {
         bool hit = false;
         for (int i = 0; i < r->ndatasets && !hit; i++)
-            hit = fnmatch(r->datasets[i], ev->dataset, 0) == 0;
+            hit = glob_hit(r->datasets[i], (r->datasets_star >> i) & 1, ev->dataset, m->memo);
         if (!hit)
             return false;
     }
     for (int i = 0; i < r->nnot_datasets; i++)
-        if (fnmatch(r->not_datasets[i], ev->dataset, 0) == 0)
+        if (glob_hit(r->not_datasets[i], (r->not_datasets_star >> i) & 1, ev->dataset, m->memo))
             return false;
     if (r->actors.n > 0 && !bw_cidr_set_contains(&r->actors, &ev->actor_ip))
         return false;

@@ -83,8 +83,9 @@ struct rule {
     int ndatasets;
     char not_datasets[RULE_MAX_DATASETS][ACCESS_DATASET_MAX];
     int nnot_datasets;
-    struct bw_cidr_set actors, dests; /* empty = any; dests match the data's destination */
-    enum rule_scope dest_scope;       /* data destination inside/outside home_net */
+    uint32_t datasets_star, not_datasets_star; /* bit i: glob i has no wildcard but '*' */
+    struct bw_cidr_set actors, dests;          /* empty = any; dests match the data's destination */
+    enum rule_scope dest_scope;                /* data destination inside/outside home_net */
     enum rule_scope actor_scope;
     int direction; /* -1 any, else enum access_direction */
     char countries[RULE_MAX_GEO][3];
@@ -167,19 +168,32 @@ const char *rule_channels_str(const struct rule *r, char *out, size_t outlen);
 /* Compiled matching (rules/rule-match.c). The caller provides what the rule may
  * need about the destination: whether each side is in home_net, and the
  * destination's country/ASN (NULL/0 when unknown). */
+/* The last dataset glob matched against the event and its result. */
+struct rule_glob_memo {
+    const char *pat;
+    bool hit;
+};
+
 struct rule_match_ctx {
     const struct bw_addr *recv; /* where the data went: actor for reads, dest for sends */
     bool actor_home, dest_home; /* dest_home: recv is inside home_net */
     const char *dest_country;   /* "" or NULL = unknown */
     uint32_t dest_asn;
-    int utc_offset_min; /* engine default, used when the rule has none */
+    int utc_offset_min;          /* engine default, used when the rule has none */
+    struct rule_glob_memo *memo; /* NULL, or zeroed per event (see rule_match) */
 };
 
 /* True when the event matches every match key of the rule (allowlists are
- * separate: rule_allowed). */
+ * separate: rule_allowed). With m->memo, consecutive rules with the same
+ * dataset glob match it once; the memo must be zeroed for each new event. */
 bool rule_match(const struct rule *r, const struct bw_access *ev, const struct rule_match_ctx *m);
 /* True when an allowlist entry of the rule covers the event's actor. */
 bool rule_allowed(const struct rule *r, const struct bw_access *ev);
+/* fnmatch(pat, s, 0) for a pattern whose only wildcard is '*' (the common
+ * "*customers*"), without fnmatch's cost. */
+bool rule_star_match(const char *pat, const char *s);
+/* Bit i set when glob i of v has no wildcard but '*'. */
+uint32_t rule_star_globs(const char (*v)[ACCESS_DATASET_MAX], int n);
 /* Whether the rule looks at the destination's geography (so a lookup is needed). */
 bool rule_needs_geo(const struct rule *r);
 /* Local hour (0..23) of ts_us at the given UTC offset. */

@@ -31,7 +31,7 @@ static void union_empty(struct dw_union *u)
     u->valid = 1;
 }
 
-int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk)
+void dw_init_at(struct dw_window *w, int n, uint64_t window_us, int nsk, void *block)
 {
     memset(w, 0, sizeof(*w));
     w->n = n < 1 ? 1 : n;
@@ -42,9 +42,7 @@ int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk)
     /* One zeroed block: buckets, then sketches, then unions (a group is
      * made for every new actor; one allocation instead of three). */
     size_t nb = (size_t)w->n * sizeof(*w->b), ns = (size_t)w->n * (size_t)nsk * sizeof(*w->sk);
-    char *mem = calloc(1, nb + ns + (size_t)nsk * sizeof(*w->u));
-    if (mem == NULL)
-        return -1;
+    char *mem = block;
     w->b = (struct dw_bucket *)mem;
     w->sk = nsk > 0 ? (struct dd_set *)(mem + nb) : NULL;
     w->u = nsk > 0 ? (struct dw_union *)(mem + nb + ns) : NULL;
@@ -53,6 +51,15 @@ int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk)
         w->b[i].idx = INT64_MIN;
     for (int k = 0; k < nsk; k++)
         union_empty(&w->u[k]);
+}
+
+int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk)
+{
+    void *mem = calloc(1, dw_alloc_size(n < 1 ? 1 : n, nsk));
+    if (mem == NULL)
+        return -1;
+    dw_init_at(w, n, window_us, nsk, mem);
+    w->own = 1;
     return 0;
 }
 
@@ -65,7 +72,8 @@ void dw_fini(struct dw_window *w)
             dd_set_free(&w->u[k].s);
     }
     w->heap = 0;
-    free(w->b); /* the one block of dw_init */
+    if (w->own)
+        free(w->b); /* the one block of dw_init */
     w->b = NULL;
     w->sk = NULL;
     w->u = NULL;

@@ -10,7 +10,7 @@
 
 #include "sensor/detect-distinct.h"
 
-#define DW_PII_TYPES     16
+#define DW_PII_TYPES     10 /* at least PII_TYPE_MAX */
 #define RULE_BUCKETS_CAP 64 /* at least RULE_MAX_BUCKETS */
 
 struct dw_bucket {
@@ -44,6 +44,7 @@ struct dw_window {
     struct dw_union *u; /* nsk */
     uint64_t heap;      /* bytes of dense register blocks held */
     uint64_t oom;       /* adds lost because a set could not become dense */
+    int own;            /* the block is dw_init's (else the caller's, dw_init_at) */
 };
 
 /* Sums of the buckets inside the window ending at a time. */
@@ -56,6 +57,10 @@ struct dw_sums {
 
 /* Allocates n buckets (and n * nsk sketches). Returns 0 or -1 (out of memory). */
 int dw_init(struct dw_window *w, int n, uint64_t window_us, int nsk);
+/* The same in caller memory: dw_alloc_size(n, nsk) zeroed bytes, aligned
+ * for a pointer, that outlive the window (a group's one allocation). */
+void dw_init_at(struct dw_window *w, int n, uint64_t window_us, int nsk, void *mem);
+/* Frees the dense register blocks, and the block when dw_init allocated it. */
 void dw_fini(struct dw_window *w);
 /* Bytes dw_init allocates for these parameters (memcap accounting; dense
  * register blocks come on top, see `heap`). */

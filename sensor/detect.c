@@ -340,15 +340,17 @@ static struct dgroup *group_new(struct detect_engine *e, int ri, uint64_t h, con
 {
     const struct rule *r = &e->rules->v[ri];
     size_t klen = strlen(key);
-    uint64_t size = sizeof(struct dgroup) + klen + 1 + dw_alloc_size(r->buckets, e->dr[ri].nsk);
+    /* one block: the group, its key, its window (aligned after the key) */
+    size_t head = (sizeof(struct dgroup) + klen + 1 + 7) & ~(size_t)7;
+    size_t size = head + (size_t)dw_alloc_size(r->buckets, e->dr[ri].nsk);
     while (e->mem + size > e->cfg.memcap && e->lru_tail != NULL)
         evict(e, e->lru_tail);
-    struct dgroup *g = calloc(1, sizeof(*g) + klen + 1);
-    if (g == NULL || dw_init(&g->win, r->buckets, r->window_us, e->dr[ri].nsk) != 0) {
-        free(g);
+    struct dgroup *g = calloc(1, size);
+    if (g == NULL) {
         e->st.alloc_fail++;
         return NULL;
     }
+    dw_init_at(&g->win, r->buckets, r->window_us, e->dr[ri].nsk, (char *)g + head);
     memcpy(g->key, key, klen + 1);
     g->hash = h;
     g->size = size;
@@ -968,6 +970,7 @@ void detect_access(struct detect_engine *e, const struct bw_access *ev)
         return;
     const struct bw_config *conf = e->cfg.conf;
     const struct bw_addr *recv = ev->direction == ACCESS_SEND ? &ev->dest_ip : &ev->actor_ip;
+    struct rule_glob_memo memo = {NULL, false};
     struct rule_match_ctx m = {
         .recv = recv,
         .actor_home = conf ? config_is_home(conf, &ev->actor_ip) : true,
@@ -975,6 +978,7 @@ void detect_access(struct detect_engine *e, const struct bw_access *ev)
         .dest_country = NULL,
         .dest_asn = 0,
         .utc_offset_min = e->cfg.utc_offset_min,
+        .memo = &memo,
     };
     struct geo_result gr;
     int geo_done = 0, matched = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fnmatch.h>
 
 #include "rules/rule.h"
 
@@ -331,6 +332,43 @@ static void test_local_hour(void **state)
     assert_int_equal(rule_local_hour(-1000000, 0), 23);
 }
 
+/* The '*'-only matcher agrees with fnmatch(pat, s, 0) on every pattern of up
+ * to 6 symbols over {a, b, *} and every string of up to 7 symbols over
+ * {a, b, /, .} (slashes and leading dots are ordinary without flags). */
+static void test_star_match(void **state)
+{
+    (void)state;
+    static const char pc[] = "ab*", sc[] = "ab/.";
+    char pat[8], str[8];
+    unsigned checked = 0;
+    for (int pl = 0; pl <= 6; pl++) {
+        int np = 1;
+        for (int i = 0; i < pl; i++)
+            np *= 3;
+        for (int pi = 0; pi < np; pi++) {
+            for (int i = 0, v = pi; i < pl; i++, v /= 3)
+                pat[i] = pc[v % 3];
+            pat[pl] = '\0';
+            for (int sl = 0; sl <= 7; sl += (pl > 4 ? 2 : 1)) {
+                int ns = 1;
+                for (int i = 0; i < sl; i++)
+                    ns *= 4;
+                for (int si = 0; si < ns; si += (pl > 3 ? 3 : 1)) {
+                    for (int i = 0, v = si; i < sl; i++, v /= 4)
+                        str[i] = sc[v % 4];
+                    str[sl] = '\0';
+                    if (rule_star_match(pat, str) != (fnmatch(pat, str, 0) == 0))
+                        fail_msg("pattern '%s' string '%s'", pat, str);
+                    checked++;
+                }
+            }
+        }
+    }
+    assert_true(checked > 100000);
+    static const char globs[3][ACCESS_DATASET_MAX] = {"*customers*", "public.?x", "a[bc]"};
+    assert_int_equal(rule_star_globs(globs, 3), 1u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_errors),       cmocka_unit_test(test_cap_per_file),
         cmocka_unit_test(test_default_pack), cmocka_unit_test(test_match),
         cmocka_unit_test(test_match_geo),    cmocka_unit_test(test_local_hour),
+        cmocka_unit_test(test_star_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
