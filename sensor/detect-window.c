@@ -16,6 +16,7 @@ static void bucket_clear(struct dw_window *w, int slot, int64_t idx)
     uint32_t mask = w->b[slot].skmask;
     memset(&w->b[slot], 0, sizeof(w->b[slot]));
     w->b[slot].idx = idx;
+    w->b[slot].used = 1;
     for (int k = 0; k < w->nsk; k++)
         if (mask & (1u << k))
             dd_set_clear(dw_sketch(w, slot, k));
@@ -47,8 +48,6 @@ void dw_init_at(struct dw_window *w, int n, uint64_t window_us, int nsk, void *b
     w->sk = nsk > 0 ? (struct dd_set *)(mem + nb) : NULL;
     w->u = nsk > 0 ? (struct dw_union *)(mem + nb + ns) : NULL;
     w->head = INT64_MIN;
-    for (int i = 0; i < w->n; i++)
-        w->b[i].idx = INT64_MIN;
     for (int k = 0; k < nsk; k++)
         union_empty(&w->u[k]);
 }
@@ -92,7 +91,7 @@ int dw_slot(struct dw_window *w, int64_t ts_us)
         if (idx <= w->head - w->n)
             return -1; /* older than the window */
         int s = slot_of(w, idx);
-        if (w->b[s].idx != idx)
+        if (!w->b[s].used || w->b[s].idx != idx)
             bucket_clear(w, s, idx);
         return s;
     }
@@ -100,7 +99,7 @@ int dw_slot(struct dw_window *w, int64_t ts_us)
     int64_t from = w->head == INT64_MIN || idx - w->head > w->n ? idx - w->n + 1 : w->head + 1;
     for (int64_t i = from; i <= idx; i++) {
         int s = slot_of(w, i);
-        if (w->b[s].idx == INT64_MIN && w->b[s].skmask == 0 && i != idx)
+        if (!w->b[s].used && i != idx)
             continue; /* never used: already empty (a new group's window) */
         bucket_clear(w, s, i);
     }
@@ -110,7 +109,7 @@ int dw_slot(struct dw_window *w, int64_t ts_us)
 
 static int in_window(const struct dw_window *w, const struct dw_bucket *b, int64_t now_idx)
 {
-    return b->idx != INT64_MIN && b->idx <= now_idx && b->idx > now_idx - w->n;
+    return b->used && b->idx <= now_idx && b->idx > now_idx - w->n;
 }
 
 void dw_sum(const struct dw_window *w, int64_t ts_us, struct dw_sums *out)

@@ -14,12 +14,13 @@
 #define RULE_BUCKETS_CAP 64 /* at least RULE_MAX_BUCKETS */
 
 struct dw_bucket {
-    int64_t idx; /* ts / width of the bucket held; INT64_MIN = empty */
+    int64_t idx; /* ts / width of the bucket held, when used */
     uint64_t records, bytes, requests;
     double ent_sum; /* DNS: sum of subdomain entropies */
     uint32_t ent_n; /* DNS: events with a subdomain */
     uint32_t label_max;
     uint32_t skmask;            /* sketches of this bucket that hold something (bit k) */
+    uint32_t used;              /* 0: never held a bucket (zeroed memory is empty) */
     uint32_t pii[DW_PII_TYPES]; /* raw validated matches by type */
 };
 

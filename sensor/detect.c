@@ -228,10 +228,28 @@ static int install_rules(struct detect_engine *e, struct rule_set *rules)
 
 /* ---------------------------------------------------------------- groups */
 
+/* Hash of a string for the group table, eight bytes at a time (the table is
+ * probed several times per event), under the engine's random key. */
+static uint64_t str_hash(uint64_t h, const char *s)
+{
+    size_t n = strlen(s), i = 0;
+    uint64_t w;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, s + i, n - i);
+    h = (h ^ w ^ ((uint64_t)n << 56)) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 32);
+}
+
 static uint64_t key_hash(const struct detect_engine *e, const char *rule_id, const char *key)
 {
-    uint64_t h = dd_hash(e->hash_key, rule_id, strlen(rule_id));
-    return dd_hash(h, key, strlen(key));
+    return str_hash(str_hash(e->hash_key, rule_id), key);
 }
 
 static void lru_unlink(struct detect_engine *e, struct dgroup *g)
@@ -336,6 +354,29 @@ static struct dgroup *group_find(struct detect_engine *e, uint64_t h, const char
     return NULL;
 }
 
+/* Keeps the table at no more groups than slots (a lookup of a new actor walks
+ * its whole chain, a cache miss per group): doubles it when it fills, up to
+ * 2^24 slots. Out of memory keeps the old table. */
+static void ht_grow(struct detect_engine *e)
+{
+    size_t slots = e->ht_mask + 1;
+    if (e->st.groups < slots || slots >= (1u << 24))
+        return;
+    struct dgroup **nt = calloc(slots * 2, sizeof(*nt));
+    if (nt == NULL)
+        return;
+    size_t mask = slots * 2 - 1;
+    for (size_t i = 0; i < slots; i++)
+        for (struct dgroup *g = e->ht[i], *next; g; g = next) {
+            next = g->hnext;
+            g->hnext = nt[g->hash & mask];
+            nt[g->hash & mask] = g;
+        }
+    free(e->ht);
+    e->ht = nt;
+    e->ht_mask = mask;
+}
+
 static struct dgroup *group_new(struct detect_engine *e, int ri, uint64_t h, const char *key)
 {
     const struct rule *r = &e->rules->v[ri];
@@ -358,7 +399,8 @@ static struct dgroup *group_new(struct detect_engine *e, int ri, uint64_t h, con
     g->win_us = r->window_us;
     size_t idlen = strnlen(r->id, sizeof(g->rule_id) - 1);
     memcpy(g->rule_id, r->id, idlen); /* calloc'd: terminated */
-    db_init(&g->bl);
+    /* g->bl: zeroed memory is db_init's empty baseline */
+    ht_grow(e);
     g->hnext = e->ht[h & e->ht_mask];
     e->ht[h & e->ht_mask] = g;
     lru_push(e, g);
@@ -403,9 +445,7 @@ struct detect_engine *detect_new(const struct detect_config *cfg, struct rule_se
     e->cfg = *cfg;
     if (e->cfg.memcap == 0)
         e->cfg.memcap = 64ull << 20;
-    size_t slots = 1024;
-    while (slots < (1u << 20) && slots * 4096 < e->cfg.memcap)
-        slots <<= 1;
+    size_t slots = 4096; /* grows with the groups (ht_grow) */
     e->ht = calloc(slots, sizeof(*e->ht));
     e->ht_mask = slots - 1;
     /* Alert ids must stay unique across restarts and across sensors started in

@@ -585,8 +585,7 @@ static void test_union_matches_buckets(void **state)
         int64_t qi = q / w.width_us;
         memset(u, 0, sizeof(u));
         for (int b = 0; b < n; b++)
-            if (w.b[b].idx != INT64_MIN && w.b[b].idx <= qi && w.b[b].idx > qi - n &&
-                (w.b[b].skmask & 1u)) {
+            if (w.b[b].used && w.b[b].idx <= qi && w.b[b].idx > qi - n && (w.b[b].skmask & 1u)) {
                 dd_set_regs(dw_sketch(&w, b, 0), one);
                 for (uint32_t j = 0; j < DD_M; j++)
                     if (one[j] > u[j])
