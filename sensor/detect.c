@@ -16,6 +16,7 @@
 #include "common/timeutil.h"
 #include "sensor/detect-baseline.h"
 #include "sensor/detect-dns.h"
+#include "sensor/detect-table.h"
 #include "sensor/detect-window.h"
 #include "sensor/geo.h"
 #include "sensor/inventory.h"
@@ -41,7 +42,6 @@ struct drule {
 };
 
 struct dgroup {
-    struct dgroup *hnext;
     struct dgroup *lprev, *lnext; /* LRU, most recent at head */
     struct dgroup *aprev, *anext; /* active alerts */
     uint64_t hash;
@@ -82,8 +82,7 @@ struct detect_engine {
     struct detect_config cfg;
     struct rule_set *rules;
     struct drule *dr;
-    struct dgroup **ht;
-    size_t ht_mask;
+    struct gtab ht; /* groups by key_hash */
     struct dgroup *lru_head, *lru_tail;
     struct dgroup *act_head;
     uint64_t mem;
@@ -296,16 +295,6 @@ static void act_unlink(struct detect_engine *e, struct dgroup *g)
     g->aprev = g->anext = NULL;
 }
 
-static void ht_unlink(struct detect_engine *e, struct dgroup *g)
-{
-    struct dgroup **pp = &e->ht[g->hash & e->ht_mask];
-    while (*pp && *pp != g)
-        pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = g->hnext;
-    g->hnext = NULL;
-}
-
 static void emit(struct detect_engine *e, struct dgroup *g, const struct bw_access *ev);
 
 /* Counts what the group's window allocated or lost since the last call:
@@ -328,7 +317,7 @@ static void group_free(struct detect_engine *e, struct dgroup *g)
     group_account(e, g);
     if (g->active)
         act_unlink(e, g);
-    ht_unlink(e, g);
+    gtab_del(&e->ht, g->hash, g);
     lru_unlink(e, g);
     e->mem -= g->size;
     e->st.groups--;
@@ -345,36 +334,22 @@ static void evict(struct detect_engine *e, struct dgroup *g)
     group_free(e, g);
 }
 
+struct group_ref {
+    const char *rule_id, *key;
+};
+
+static int group_eq(const void *p, const void *ctx)
+{
+    const struct dgroup *g = p;
+    const struct group_ref *ref = ctx;
+    return strcmp(g->rule_id, ref->rule_id) == 0 && strcmp(g->key, ref->key) == 0;
+}
+
 static struct dgroup *group_find(struct detect_engine *e, uint64_t h, const char *rule_id,
                                  const char *key)
 {
-    for (struct dgroup *g = e->ht[h & e->ht_mask]; g; g = g->hnext)
-        if (g->hash == h && strcmp(g->rule_id, rule_id) == 0 && strcmp(g->key, key) == 0)
-            return g;
-    return NULL;
-}
-
-/* Keeps the table at no more groups than slots (a lookup of a new actor walks
- * its whole chain, a cache miss per group): doubles it when it fills, up to
- * 2^24 slots. Out of memory keeps the old table. */
-static void ht_grow(struct detect_engine *e)
-{
-    size_t slots = e->ht_mask + 1;
-    if (e->st.groups < slots || slots >= (1u << 24))
-        return;
-    struct dgroup **nt = calloc(slots * 2, sizeof(*nt));
-    if (nt == NULL)
-        return;
-    size_t mask = slots * 2 - 1;
-    for (size_t i = 0; i < slots; i++)
-        for (struct dgroup *g = e->ht[i], *next; g; g = next) {
-            next = g->hnext;
-            g->hnext = nt[g->hash & mask];
-            nt[g->hash & mask] = g;
-        }
-    free(e->ht);
-    e->ht = nt;
-    e->ht_mask = mask;
+    struct group_ref ref = {rule_id, key};
+    return gtab_find(&e->ht, h, group_eq, &ref);
 }
 
 static struct dgroup *group_new(struct detect_engine *e, int ri, uint64_t h, const char *key)
@@ -387,7 +362,8 @@ static struct dgroup *group_new(struct detect_engine *e, int ri, uint64_t h, con
     while (e->mem + size > e->cfg.memcap && e->lru_tail != NULL)
         evict(e, e->lru_tail);
     struct dgroup *g = calloc(1, size);
-    if (g == NULL) {
+    if (g == NULL || gtab_put(&e->ht, h, g) != 0) {
+        free(g);
         e->st.alloc_fail++;
         return NULL;
     }
@@ -400,9 +376,6 @@ static struct dgroup *group_new(struct detect_engine *e, int ri, uint64_t h, con
     size_t idlen = strnlen(r->id, sizeof(g->rule_id) - 1);
     memcpy(g->rule_id, r->id, idlen); /* calloc'd: terminated */
     /* g->bl: zeroed memory is db_init's empty baseline */
-    ht_grow(e);
-    g->hnext = e->ht[h & e->ht_mask];
-    e->ht[h & e->ht_mask] = g;
     lru_push(e, g);
     e->mem += size;
     e->st.groups++;
@@ -445,15 +418,13 @@ struct detect_engine *detect_new(const struct detect_config *cfg, struct rule_se
     e->cfg = *cfg;
     if (e->cfg.memcap == 0)
         e->cfg.memcap = 64ull << 20;
-    size_t slots = 4096; /* grows with the groups (ht_grow) */
-    e->ht = calloc(slots, sizeof(*e->ht));
-    e->ht_mask = slots - 1;
+    int ht_ok = gtab_init(&e->ht, 8192) == 0; /* grows with the groups */
     /* Alert ids must stay unique across restarts and across sensors started in
      * the same second on one host (the demo starts one per capture): start
      * time in microseconds and the process id. */
     e->boot = bw_now_us() ^ ((int64_t)getpid() << 44);
     e->hash_key = (uint64_t)bw_now_us() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)e;
-    if (e->ht == NULL || install_rules(e, rules) != 0) {
+    if (!ht_ok || install_rules(e, rules) != 0) {
         bw_err_set(err, "out of memory");
         detect_free(e);
         return NULL;
@@ -486,7 +457,7 @@ void detect_free(struct detect_engine *e)
     }
     while (e->lru_head)
         group_free(e, e->lru_head);
-    free(e->ht);
+    gtab_fini(&e->ht);
     free(e->dr);
     free(e->learn);
     rule_set_unref(e->rules);
