@@ -15,6 +15,8 @@ static void bucket_clear(struct dw_window *w, int slot, int64_t idx)
 {
     uint32_t mask = w->b[slot].skmask;
     memset(&w->b[slot], 0, sizeof(w->b[slot]));
+    if (w->x != NULL)
+        memset(&w->x[slot], 0, sizeof(w->x[slot]));
     w->b[slot].idx = idx;
     w->b[slot].used = 1;
     for (int k = 0; k < w->nsk; k++)
@@ -70,6 +72,8 @@ void dw_fini(struct dw_window *w)
         for (int k = 0; k < w->nsk; k++)
             dd_set_free(&w->u[k].s);
     }
+    free(w->x);
+    w->x = NULL;
     w->heap = 0;
     if (w->own)
         free(w->b); /* the one block of dw_init */
@@ -107,6 +111,18 @@ int dw_slot(struct dw_window *w, int64_t ts_us)
     return slot_of(w, idx);
 }
 
+struct dw_extra *dw_extra(struct dw_window *w, int slot)
+{
+    if (w->x == NULL) {
+        if ((w->x = calloc((size_t)w->n, sizeof(*w->x))) == NULL) {
+            w->oom++;
+            return NULL;
+        }
+        w->heap += (uint64_t)w->n * sizeof(*w->x);
+    }
+    return &w->x[slot];
+}
+
 static int in_window(const struct dw_window *w, const struct dw_bucket *b, int64_t now_idx)
 {
     return b->used && b->idx <= now_idx && b->idx > now_idx - w->n;
@@ -125,12 +141,15 @@ void dw_sum(const struct dw_window *w, int64_t ts_us, struct dw_sums *out)
         out->records += b->records;
         out->bytes += b->bytes;
         out->requests += b->requests;
-        ent += b->ent_sum;
-        ent_n += b->ent_n;
-        if (b->label_max > out->label_max)
-            out->label_max = b->label_max;
+        if (w->x == NULL)
+            continue;
+        const struct dw_extra *x = &w->x[i];
+        ent += x->ent_sum;
+        ent_n += x->ent_n;
+        if (x->label_max > out->label_max)
+            out->label_max = x->label_max;
         for (int t = 0; t < DW_PII_TYPES; t++)
-            out->pii[t] += b->pii[t];
+            out->pii[t] += x->pii[t];
     }
     out->ent_mean = ent_n ? ent / (double)ent_n : 0.0;
 }

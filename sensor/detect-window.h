@@ -15,12 +15,19 @@
 
 struct dw_bucket {
     int64_t idx; /* ts / width of the bucket held, when used */
-    uint64_t records, bytes, requests;
+    uint64_t records, bytes;
+    uint32_t requests;
+    uint16_t skmask; /* sketches of this bucket that hold something (bit k) */
+    uint16_t used;   /* 0: never held a bucket (zeroed memory is empty) */
+};
+
+/* What only DNS events and events with personal data carry, per bucket: kept
+ * beside the buckets, allocated on a window's first such event (a web log's
+ * groups never need it). */
+struct dw_extra {
     double ent_sum; /* DNS: sum of subdomain entropies */
     uint32_t ent_n; /* DNS: events with a subdomain */
     uint32_t label_max;
-    uint32_t skmask;            /* sketches of this bucket that hold something (bit k) */
-    uint32_t used;              /* 0: never held a bucket (zeroed memory is empty) */
     uint32_t pii[DW_PII_TYPES]; /* raw validated matches by type */
 };
 
@@ -44,7 +51,8 @@ struct dw_window {
     struct dd_set *sk;  /* n * nsk, bucket-major */
     struct dw_union *u; /* nsk */
     uint64_t heap;      /* bytes of dense register blocks held */
-    uint64_t oom;       /* adds lost because a set could not become dense */
+    struct dw_extra *x; /* n of them, or NULL until needed (dw_extra) */
+    uint64_t oom;       /* adds lost because a set or the extras could not be allocated */
     int own;            /* the block is dw_init's (else the caller's, dw_init_at) */
 };
 
@@ -78,6 +86,9 @@ static inline struct dd_set *dw_sketch(const struct dw_window *w, int slot, int 
 {
     return &w->sk[(size_t)slot * (size_t)w->nsk + (size_t)k];
 }
+/* The extras of a bucket, allocating them for the window on first use (counted
+ * in heap). NULL when out of memory (counted in oom). */
+struct dw_extra *dw_extra(struct dw_window *w, int slot);
 /* Adds a hash to sketch k of a bucket (and to the window's union). */
 void dw_sketch_add(struct dw_window *w, int slot, int k, uint64_t h);
 /* Merges the 2^p raw registers of a HyperLogLog with the same hash layout

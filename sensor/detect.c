@@ -41,6 +41,8 @@ struct drule {
     int64_t learn_start; /* INT64_MIN until the rule's first event */
 };
 
+_Static_assert(3 + NPII <= 16, "a bucket's sketch mask has a bit for every sketch");
+
 struct dgroup {
     struct dgroup *lprev, *lnext; /* LRU, most recent at head */
     struct dgroup *aprev, *anext; /* active alerts */
@@ -335,20 +337,20 @@ static void evict(struct detect_engine *e, struct dgroup *g)
 }
 
 struct group_ref {
-    const char *rule_id, *key;
+    int rule; /* index in the current set (kept up to date by detect_reload) */
+    const char *key;
 };
 
 static int group_eq(const void *p, const void *ctx)
 {
     const struct dgroup *g = p;
     const struct group_ref *ref = ctx;
-    return strcmp(g->rule_id, ref->rule_id) == 0 && strcmp(g->key, ref->key) == 0;
+    return g->rule == ref->rule && strcmp(g->key, ref->key) == 0;
 }
 
-static struct dgroup *group_find(struct detect_engine *e, uint64_t h, const char *rule_id,
-                                 const char *key)
+static struct dgroup *group_find(struct detect_engine *e, uint64_t h, int ri, const char *key)
 {
-    struct group_ref ref = {rule_id, key};
+    struct group_ref ref = {ri, key};
     return gtab_find(&e->ht, h, group_eq, &ref);
 }
 
@@ -397,7 +399,7 @@ static void load_group_cb(void *ctx, const char *rule_id, const char *key,
     if (ri < 0)
         return; /* the rule is gone: its history goes with it */
     uint64_t h = key_hash(e, rule_id, key);
-    struct dgroup *g = group_find(e, h, rule_id, key);
+    struct dgroup *g = group_find(e, h, ri, key);
     if (g == NULL)
         g = group_new(e, ri, h, key);
     if (g == NULL)
@@ -615,14 +617,15 @@ static void add_event(struct detect_engine *e, struct dgroup *g, int slot,
     struct dw_bucket *b = dw_bucket(&g->win, slot);
     b->records += records;
     b->bytes += ev->bytes;
-    b->requests += ev->requests;
-    if (dn != NULL && dn->sub_len > 0) {
+    b->requests += (uint32_t)ev->requests;
+    struct dw_extra *x;
+    if (dn != NULL && dn->sub_len > 0 && (x = dw_extra(&g->win, slot)) != NULL) {
         uint16_t lm = ev->dns_label_max ? ev->dns_label_max : dn->label_max;
         double ent = ev->dns_entropy > 0 ? ev->dns_entropy : dn->entropy;
-        if (lm > b->label_max)
-            b->label_max = lm;
-        b->ent_sum += ent;
-        b->ent_n++;
+        if (lm > x->label_max)
+            x->label_max = lm;
+        x->ent_sum += ent;
+        x->ent_n++;
     }
     if (d->sk_uri >= 0 && ev->detail[0])
         dw_sketch_add(&g->win, slot, d->sk_uri,
@@ -636,7 +639,8 @@ static void add_event(struct detect_engine *e, struct dgroup *g, int slot,
 #if DETECT_HAVE_PII
     if (ev->pii != NULL)
         for (int t = 0; t < PII_TYPE_MAX; t++) {
-            b->pii[t] += (uint32_t)ev->pii->matches[t];
+            if (ev->pii->matches[t] > 0 && (x = dw_extra(&g->win, slot)) != NULL)
+                x->pii[t] += (uint32_t)ev->pii->matches[t];
             if (d->sk_pii[t] >= 0 && ev->pii->distinct[t] != NULL)
                 dw_sketch_merge(&g->win, slot, d->sk_pii[t], ev->pii->distinct[t]->reg,
                                 BW_DISTINCT_P);
@@ -887,7 +891,7 @@ static void rule_event(struct detect_engine *e, int ri, const struct bw_access *
     char key[GROUP_KEY_MAX];
     group_key(r, k, dn, key, sizeof(key));
     uint64_t h = key_hash(e, r->id, key);
-    struct dgroup *g = group_find(e, h, r->id, key);
+    struct dgroup *g = group_find(e, h, ri, key);
     int was_known;
     if (g == NULL && (g = group_new(e, ri, h, key)) == NULL)
         return;
