@@ -50,10 +50,9 @@ struct dgroup {
     uint64_t size;      /* bytes counted against the memcap */
     uint64_t heap_seen; /* the window's dense register bytes included in size */
     int rule;           /* index in the current set, -1 while being dropped */
-    char rule_id[RULE_ID_MAX];
     struct dw_window win;
     uint64_t win_us;
-    struct db_baseline bl;
+    struct db_baseline *bl; /* in the block, for rules that learn (baseline, first_seen) */
     int known; /* history before its current activity (loaded, or a completed period) */
 
     /* alert state: the alert itself only while one is open (most groups
@@ -354,13 +353,21 @@ static struct dgroup *group_find(struct detect_engine *e, uint64_t h, int ri, co
     return gtab_find(&e->ht, h, group_eq, &ref);
 }
 
+/* Rules that keep a history per group (learned baseline, first-seen). */
+static int rule_learns(const struct rule *r)
+{
+    return r->baseline || r->first_seen;
+}
+
 static struct dgroup *group_new(struct detect_engine *e, int ri, uint64_t h, const char *key)
 {
     const struct rule *r = &e->rules->v[ri];
     size_t klen = strlen(key);
-    /* one block: the group, its key, its window (aligned after the key) */
+    /* one block: the group, its key, its window (aligned after the key),
+     * and the learned baseline for the rules that learn */
     size_t head = (sizeof(struct dgroup) + klen + 1 + 7) & ~(size_t)7;
-    size_t size = head + (size_t)dw_alloc_size(r->buckets, e->dr[ri].nsk);
+    size_t win = (size_t)dw_alloc_size(r->buckets, e->dr[ri].nsk);
+    size_t size = head + win + (rule_learns(r) ? sizeof(struct db_baseline) : 0);
     while (e->mem + size > e->cfg.memcap && e->lru_tail != NULL)
         evict(e, e->lru_tail);
     struct dgroup *g = calloc(1, size);
@@ -375,9 +382,8 @@ static struct dgroup *group_new(struct detect_engine *e, int ri, uint64_t h, con
     g->size = size;
     g->rule = ri;
     g->win_us = r->window_us;
-    size_t idlen = strnlen(r->id, sizeof(g->rule_id) - 1);
-    memcpy(g->rule_id, r->id, idlen); /* calloc'd: terminated */
-    /* g->bl: zeroed memory is db_init's empty baseline */
+    /* zeroed memory is db_init's empty baseline */
+    g->bl = rule_learns(r) ? (struct db_baseline *)((char *)g + head + win) : NULL;
     lru_push(e, g);
     e->mem += size;
     e->st.groups++;
@@ -402,10 +408,10 @@ static void load_group_cb(void *ctx, const char *rule_id, const char *key,
     struct dgroup *g = group_find(e, h, ri, key);
     if (g == NULL)
         g = group_new(e, ri, h, key);
-    if (g == NULL)
+    if (g == NULL || g->bl == NULL)
         return;
-    g->bl = *b;
-    g->bl.dirty = 1;
+    *g->bl = *b;
+    g->bl->dirty = 1;
     g->known = 1;
 }
 
@@ -508,15 +514,19 @@ const struct rule_set *detect_rules(const struct detect_engine *e)
 
 void detect_reload(struct detect_engine *e, struct rule_set *rules)
 {
+    /* the groups' rule indexes are into the old set until remapped */
+    struct rule_set *old = rule_set_ref(e->rules);
     if (install_rules(e, rules) != 0) {
         bw_error("detect: reload: out of memory, keeping the old rules");
+        rule_set_unref(old);
         return;
     }
     struct dgroup *g = e->lru_head, *next;
     for (; g; g = next) {
         next = g->lnext;
-        int ri = rule_set_find(e->rules, g->rule_id);
-        if (ri < 0) {
+        int ri = g->rule >= 0 ? rule_set_find(e->rules, old->v[g->rule].id) : -1;
+        /* a rule that now learns starts its groups afresh (no room for it) */
+        if (ri < 0 || (rule_learns(&e->rules->v[ri]) && g->bl == NULL)) {
             g->rule = -1;
             group_free(e, g);
             continue;
@@ -542,6 +552,7 @@ void detect_reload(struct detect_engine *e, struct rule_set *rules)
         if (g->active)
             g->ga->al.rule = r;
     }
+    rule_set_unref(old);
 }
 
 /* ---------------------------------------------------------------- measures */
@@ -759,7 +770,7 @@ static void open_alert(struct detect_engine *e, struct dgroup *g, const struct b
     a->limit = limit;
     a->has_baseline = has_bl;
     if (has_bl) {
-        db_stats(&g->bl, &a->median, &a->mad);
+        db_stats(g->bl, &a->median, &a->mad);
         a->k = r->k;
     }
     g->active = 1;
@@ -839,7 +850,7 @@ static void group_key(const struct rule *r, struct ev_keys *k, const struct dns_
 static void sample_baseline(struct detect_engine *e, struct dgroup *g, const struct rule *r,
                             int64_t ts)
 {
-    struct db_baseline *b = &g->bl;
+    struct db_baseline *b = g->bl;
     /* Sampling periods are aligned to multiples of the window, so that each
      * sample is exactly the buckets of one past window. */
     if (b->next_sample_us == 0) {
@@ -904,7 +915,8 @@ static void rule_event(struct detect_engine *e, int ri, const struct bw_access *
     if (g->active && ev->ts_us >= g->period_end)
         close_period(e, g);
     was_known = g->known;
-    sample_baseline(e, g, r, ev->ts_us);
+    if (g->bl != NULL)
+        sample_baseline(e, g, r, ev->ts_us);
     int slot = dw_slot(&g->win, ev->ts_us);
     if (slot < 0) {
         e->st.late++;
@@ -944,8 +956,8 @@ static void rule_event(struct detect_engine *e, int ri, const struct bw_access *
     if (r->first_seen && was_known)
         goto updates;
     if (r->baseline) {
-        if (g->bl.n > 0) {
-            limit = db_limit(&g->bl, r->threshold, r->k, r->mad_floor);
+        if (g->bl->n > 0) {
+            limit = db_limit(g->bl, r->threshold, r->k, r->mad_floor);
             has_bl = 1;
         } else if (r->threshold <= 0) {
             goto updates;
@@ -1109,9 +1121,9 @@ int detect_save(struct detect_engine *e, struct bw_err *err)
         if (g->rule < 0)
             continue;
         const struct rule *r = &e->rules->v[g->rule];
-        if (!r->baseline && !r->first_seen)
+        if (!rule_learns(r) || g->bl == NULL)
             continue;
-        db_writer_group(&w, g->rule_id, g->key, &g->bl);
+        db_writer_group(&w, r->id, g->key, g->bl);
     }
     return db_writer_commit(&w, err);
 }
