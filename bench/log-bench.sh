@@ -6,15 +6,23 @@
 # The sensor is timed as a user runs it (every line an EVE access event), with
 # EVE to /dev/null and to a file on disk, without rules (the log path and the
 # EVE writer) and with the shipped rule pack (detection on every event).
+# The rule pack is timed on two logs: one where almost every line comes from a new
+# client address (a group per rule for nearly every line: the detectors' worst
+# case) and one drawn from 50,000 clients with Zipf-like weights (a public
+# server's log). Each sensor run starts in the bench folder with an empty state
+# directory, so learned baselines of an earlier run are not loaded or saved.
 # Usage: bench/log-bench.sh [BUILD_DIR] [LINES]     (default build, 2000000)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${1:-$SRC/build}
+BUILD=$(cd "${1:-$SRC/build}" && pwd)
 LINES=${2:-2000000}
 W=$(mktemp -d /tmp/bw-logs-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
+cd "$W"
 LOG=$W/access.log
+ZLOG=$W/access-zipf.log
 python3 "$SRC/bench/gen-nginx-log.py" "$LINES" "$LOG"
+python3 "$SRC/bench/gen-nginx-log.py" "$LINES" "$ZLOG" 50000
 BYTES=$(stat -c %s "$LOG")
 # The sensor command, one-shot (--once: logs are the only input, so it would
 # follow otherwise), with the shipped inventory (records per response); an
@@ -27,10 +35,12 @@ cat "$LOG" > /dev/null # page cache
 # Prints "wall cpu" seconds for the command (cpu = user + sys: the machine may be
 # shared, and CPU time is what one core spends whatever else runs).
 t() {
+  rm -rf "$W/.breachwatch"
   /usr/bin/time -f "%e %U %S" -o "$W/time" taskset -c 0 "$@" > "$W/out" 2> "$W/err"
   awk '{printf "%s %.2f\n", $1, $2 + $3}' "$W/time"
 }
-echo "log: $LINES lines, $BYTES bytes, $(nproc) cores, pinned to CPU 0"
+echo "log: $LINES lines, $BYTES bytes, $(cut -d' ' -f1 "$LOG" | sort -u | wc -l) client addresses;" \
+  "Zipf log: $(cut -d' ' -f1 "$ZLOG" | sort -u | wc -l) client addresses; $(nproc) cores, pinned to CPU 0"
 ts=$(t "${SENSOR[@]}" "${NORULES[@]}" --eve /dev/null)
 # EVE to a file on disk (the bench folder is under /tmp; see `df /tmp`),
 # removed before each run so every run writes the whole file.
@@ -40,6 +50,9 @@ n=$(grep -c '"event_type":"access"' "$W/eve")
 [ "$n" -eq "$LINES" ] || { echo "sensor wrote $n access events for $LINES lines"; exit 1; }
 rm -f "$W/eve"
 tsr=$(t "${SENSOR[@]}" "${RULES[@]}" --eve /dev/null)
+cat "$ZLOG" > /dev/null
+tsz=$(t "$BUILD/breachwatch" sensor --once --log "nginx:$ZLOG" --redis none "${RULES[@]}" --eve /dev/null)
+tzn=$(t "$BUILD/breachwatch" sensor --once --log "nginx:$ZLOG" --redis none "${NORULES[@]}" --eve /dev/null)
 tp=
 [ -x "$BUILD/tests/bwt-logrun" ] && tp=$(t "$BUILD/tests/bwt-logrun" --count-only "nginx:$LOG")
 tg=$(t grep -c . "$LOG")
@@ -57,6 +70,8 @@ row() { # name "wall cpu"
 row "breachwatch --log nginx, EVE to /dev/null" "$ts"
 row "breachwatch --log nginx, EVE to a file" "$tsf"
 row "  with the shipped rules (detection)" "$tsr"
+row "Zipf clients: EVE to /dev/null, no rules" "$tzn"
+row "  with the shipped rules (detection)" "$tsz"
 [ -n "$tp" ] && row "  parsers + access events only (no EVE)" "$tp"
 [ -n "$tf" ] && row "fail2ban-regex (nginx-botsearch)" "$tf"
 row "grep -c . (floor)" "$tg"
