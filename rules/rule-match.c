@@ -14,7 +14,7 @@ int rule_local_hour(int64_t ts_us, int utc_offset_min)
     return (int)(sod / 3600);
 }
 
-static bool channel_ok(const struct rule *r, const struct bw_access *ev)
+bool rule_match_channel(const struct rule *r, const struct bw_access *ev)
 {
     if (r->channels == 0)
         return true;
@@ -92,7 +92,7 @@ static bool glob_hit(const char *pat, int star_only, const char *s, struct rule_
 
 bool rule_match(const struct rule *r, const struct bw_access *ev, const struct rule_match_ctx *m)
 {
-    if (!channel_ok(r, ev))
+    if (!rule_match_channel(r, ev))
         return false;
     if (r->direction >= 0 && (int)ev->direction != r->direction)
         return false;

@@ -196,6 +196,9 @@ bool rule_star_match(const char *pat, const char *s);
 uint32_t rule_star_globs(const char (*v)[ACCESS_DATASET_MAX], int n);
 /* Whether the rule looks at the destination's geography (so a lookup is needed). */
 bool rule_needs_geo(const struct rule *r);
+/* The channel part of rule_match alone (cheap; decides whether a rule's GeoIP
+ * lookup is worth making). */
+bool rule_match_channel(const struct rule *r, const struct bw_access *ev);
 /* Local hour (0..23) of ts_us at the given UTC offset. */
 int rule_local_hour(int64_t ts_us, int utc_offset_min);
 

@@ -1019,7 +1019,7 @@ void detect_access(struct detect_engine *e, const struct bw_access *ev)
     }
     for (size_t i = 0; i < e->rules->n; i++) {
         const struct rule *r = &e->rules->v[i];
-        if (rule_needs_geo(r) && !geo_done) {
+        if (rule_needs_geo(r) && !geo_done && rule_match_channel(r, ev)) {
             memset(&gr, 0, sizeof(gr));
             if (e->cfg.geo != NULL && !m.dest_home && recv->family)
                 geo_lookup(e->cfg.geo, recv, &gr);
