@@ -1,4 +1,4 @@
-/* Unit tests for sensor/pii.c: each type in the shapes it travels in, the
+/* Unit tests for the PII scanner (sensor/pii.h): each type in the shapes it travels in, the
  * boundaries, context, streaming across every split point, DNS names, and
  * constant memory per stream. */
 #include <malloc.h>
