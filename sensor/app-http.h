@@ -1,4 +1,4 @@
-/* HTTP/1.x parser (app-http.c): requests paired with responses, bodies
+/* HTTP/1.x parser (app-http*.c): requests paired with responses, bodies
  * counted and streamed to the content scanner, one `http` EVE event and one
  * access event per transaction. The helpers below are exported for tests. */
 #ifndef BW_APP_HTTP_H
