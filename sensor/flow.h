@@ -63,7 +63,8 @@ struct flow {
     void *user;                  /* free for the worker */
     uint64_t out_reported;       /* sensor/worker.c: to-server bytes sent as `flow` access events */
     int8_t out_state;            /* sensor/worker.c: 0 unknown, 1 client home + server external */
-    uint64_t out_payload;        /* sensor/worker.c: to-server L4 payload bytes */
+    uint64_t out_payload;        /* sensor/stream.c: to-server L4 payload bytes at stream positions
+                                  * not seen before (TCP retransmissions excluded; UDP: all) */
     uint64_t out_payload_reported; /* sensor/worker.c: of which sent as `flow` access events */
 
     /* Table bookkeeping (flow.c only). */

@@ -12,6 +12,7 @@
 #define SEG_DATA    2032
 #define PEND_INLINE 1024
 #define POOL_BLOCK  32 /* nodes or flow states allocated at once when a pool grows */
+#define SEEN_MAX    8  /* ranges of sequence space seen beyond the contiguous part */
 
 #define SEQ_LT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
 #define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
@@ -50,6 +51,14 @@ struct sdir {
     uint32_t pend_len;
     uint32_t probed; /* bytes looked at for detection */
     uint64_t lost;   /* bytes dropped before detection, reported as a gap after */
+    /* Sequence space seen, for flow.out_payload: all of it before seen_next,
+     * and up to SEEN_MAX sorted, disjoint, non-adjacent ranges beyond it.
+     * Kept without data, also after the parser stopped. */
+    uint32_t seen_next;
+    uint8_t seen_init, nseen;
+    struct {
+        uint32_t lo, hi;
+    } seen[SEEN_MAX];
     uint8_t inl[PEND_INLINE];
 };
 
@@ -545,6 +554,79 @@ static int held_insert(struct stream_engine *se, struct sdir *sd, uint32_t seq, 
     return 0;
 }
 
+/* Payload [seq, seq+len) of one direction: returns how many of its bytes lie
+ * where no earlier segment was (first seen wins, as in reassembly) and marks
+ * them seen. A retransmission returns 0; a segment filling a hole the capture
+ * never showed counts in full. Beyond SEEN_MAX holes the two ranges closest
+ * together are joined: bytes that later fill that hole are not counted (an
+ * undercount bounded by the hole). Never more than len. */
+static uint32_t seen_add(struct sdir *sd, uint32_t seq, uint32_t len)
+{
+    uint32_t end = seq + len;
+    if (!sd->seen_init) {
+        sd->seen_init = 1;
+        sd->seen_next = seq;
+    }
+    if (SEQ_LEQ(end, sd->seen_next))
+        return 0;
+    if (SEQ_LT(seq, sd->seen_next))
+        seq = sd->seen_next;
+    uint32_t fresh = end - seq, lo = seq, hi = end;
+    uint32_t rl[SEEN_MAX + 1], rh[SEEN_MAX + 1];
+    unsigned n = 0, at = 0;
+    for (unsigned i = 0; i < sd->nseen; i++) {
+        uint32_t a = sd->seen[i].lo, b = sd->seen[i].hi;
+        if (SEQ_LT(b, seq) || SEQ_GT(a, end)) {
+            rl[n] = a;
+            rh[n] = b;
+            n++;
+            if (SEQ_LT(b, seq))
+                at = n;
+            continue;
+        }
+        /* overlapping or touching: its bytes are not new, it joins [lo, hi) */
+        uint32_t oa = SEQ_GT(a, seq) ? a : seq, ob = SEQ_LT(b, end) ? b : end;
+        if (SEQ_LT(oa, ob))
+            fresh -= ob - oa;
+        if (SEQ_LT(a, lo))
+            lo = a;
+        if (SEQ_GT(b, hi))
+            hi = b;
+    }
+    for (unsigned i = n; i > at; i--) {
+        rl[i] = rl[i - 1];
+        rh[i] = rh[i - 1];
+    }
+    rl[at] = lo;
+    rh[at] = hi;
+    n++;
+    /* ranges that reach the contiguous part become part of it */
+    unsigned first = 0;
+    while (first < n && SEQ_LEQ(rl[first], sd->seen_next)) {
+        if (SEQ_GT(rh[first], sd->seen_next))
+            sd->seen_next = rh[first];
+        first++;
+    }
+    if (n - first > SEEN_MAX) {
+        unsigned best = first;
+        for (unsigned i = first + 1; i + 1 < n; i++)
+            if (rl[i + 1] - rh[i] < rl[best + 1] - rh[best])
+                best = i;
+        rh[best] = rh[best + 1];
+        for (unsigned i = best + 1; i + 1 < n; i++) {
+            rl[i] = rl[i + 1];
+            rh[i] = rh[i + 1];
+        }
+        n--;
+    }
+    sd->nseen = (uint8_t)(n - first);
+    for (unsigned i = first; i < n; i++) {
+        sd->seen[i - first].lo = rl[i];
+        sd->seen[i - first].hi = rh[i];
+    }
+    return fresh;
+}
+
 static void tcp_segment(struct stream_engine *se, struct flow *f, int dir, uint32_t seq,
                         const uint8_t *data, uint32_t len, struct app_ctx *ctx)
 {
@@ -621,15 +703,17 @@ void stream_packet(struct stream_engine *se, struct flow *f, int dir, const stru
 {
     if (se == NULL || f == NULL || p == NULL || (dir != 0 && dir != 1))
         return;
+    const uint8_t *data = p->payload;
+    uint32_t len = data != NULL ? p->payload_len : 0;
     struct stream_flow *sf = sflow_of(se, f);
+    if (dir == FLOW_TOSERVER && (sf == NULL || p->proto != IPPROTO_TCP))
+        f->out_payload += len; /* no sequence numbers, or none kept: all of it */
     if (sf == NULL) {
         se->stats.memcap_drops++;
         return;
     }
     struct app_ctx ctx;
     ctx_make(se, &ctx, tmpl, f, p->ts_us);
-    const uint8_t *data = p->payload;
-    uint32_t len = data != NULL ? p->payload_len : 0;
 
     if (p->proto == IPPROTO_UDP) {
         if (len == 0)
@@ -669,10 +753,18 @@ void stream_packet(struct stream_engine *se, struct flow *f, int dir, const stru
             sd->init = 1;
             sd->next_seq = seq + 1;
         }
+        if (!sd->seen_init) {
+            sd->seen_init = 1;
+            sd->seen_next = seq + 1;
+        }
         seq += 1; /* data on a SYN starts after it */
     }
-    if (len > 0)
+    if (len > 0) {
         se->stats.segments++;
+        uint32_t fresh = seen_add(sd, seq, len);
+        if (dir == FLOW_TOSERVER)
+            f->out_payload += fresh;
+    }
     if (f->app_flags & APP_FLOW_STOPPED) {
         if (!sf->released)
             release_buffers(se, sf);

@@ -273,8 +273,6 @@ void worker_packet(struct worker *w, int dlt, const uint8_t *data, uint32_t capl
         return;
     }
     ring_add(w->ring, &f->ring, &p); /* evidence: before parsers may raise an alert */
-    if (dir == FLOW_TOSERVER)
-        f->out_payload += p.payload_len; /* what opaque uploads carry (records estimates) */
     struct app_ctx c = w->tmpl;
     c.flow = f;
     c.ts_us = ts_us;
