@@ -18,6 +18,7 @@
 #include "sensor/detect-dns.h"
 #include "sensor/detect-table.h"
 #include "sensor/detect-window.h"
+#include "sensor/distinct.h"
 #include "sensor/geo.h"
 #include "sensor/inventory.h"
 
@@ -415,6 +416,24 @@ static void load_group_cb(void *ctx, const char *rule_id, const char *key,
     g->known = 1;
 }
 
+/* The key of the detectors' hashes (distinct values, group table): derived
+ * from the installation key in state_dir (sensor/distinct.h), so that a
+ * capture or log replayed on one installation gives the same estimates and
+ * alerts every time, while values that collide or dodge the counting cannot
+ * be chosen without the key. Without a usable state_dir: a key of this run. */
+static uint64_t engine_key(const struct detect_config *cfg)
+{
+    static const char label[] = "breachwatch detect key v1";
+    uint8_t key[BW_DISTINCT_KEY_LEN];
+    struct bw_err err;
+    const char *dir = cfg->conf != NULL ? cfg->conf->state_dir : "";
+    if (dir[0] && bw_distinct_key_load(dir, key, &err) == 0)
+        return bw_siphash(key, label, sizeof(label) - 1);
+    if (dir[0])
+        bw_warn("detect: %s: a key for this run only (estimates vary between runs)", err.msg);
+    return (uint64_t)bw_now_us() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)cfg;
+}
+
 struct detect_engine *detect_new(const struct detect_config *cfg, struct rule_set *rules,
                                  struct bw_err *err)
 {
@@ -431,7 +450,7 @@ struct detect_engine *detect_new(const struct detect_config *cfg, struct rule_se
      * the same second on one host (the demo starts one per capture): start
      * time in microseconds and the process id. */
     e->boot = bw_now_us() ^ ((int64_t)getpid() << 44);
-    e->hash_key = (uint64_t)bw_now_us() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)e;
+    e->hash_key = engine_key(cfg);
     if (!ht_ok || install_rules(e, rules) != 0) {
         bw_err_set(err, "out of memory");
         detect_free(e);
