@@ -1,0 +1,14 @@
+/* The responder's own breach-notice drafts (organisation.auto_notice): drafted
+ * from the incident in Redis once it reaches the severity, recorded in the
+ * timeline (docs/responder.md "Notice drafts"). */
+#ifndef BW_AUTO_NOTICE_H
+#define BW_AUTO_NOTICE_H
+
+#include "responder/incident-cache.h"
+
+/* Drafts the notices of c's incident when due (see auto-notice.c). Returns
+ * 0, UNKNOWN when Redis could not answer (drafted later), -1 on a journal
+ * failure. */
+int notice_auto_draft(struct responder *R, struct cache_entry *c);
+
+#endif
