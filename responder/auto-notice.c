@@ -15,16 +15,27 @@
  * alert that arrives late with an earlier detection or activity start changes
  * the dates the drafts state, so they are drafted again (the activity's end,
  * like the records, grows with every update and does not). Records each
- * draft (path, SHA-256) in the timeline. The drafts are built from what Redis
- * holds, so they wait while the journal is not yet written through; a failed
- * draft is logged and retried with the next alert, never blocking the ack. */
+ * draft (path, SHA-256) in the timeline.
+ *
+ * The drafts are built from what Redis holds, so what this alert queued (its
+ * entry, the incident hash, the playbook's action records and status) is
+ * written through first: the drafts include the alert just handled. When it
+ * cannot be (Redis away), the alert is left pending (UNKNOWN) rather than
+ * acknowledged without drafts: it is handled again once Redis serves, as a
+ * duplicate whose action is already recorded (nothing is repeated), and
+ * drafted then. A draft that fails for another reason (a template) is logged
+ * and retried with the next alert, never blocking the ack. */
 int notice_auto_draft(struct responder *R, struct cache_entry *c)
 {
     struct incident *in = &c->inc;
     const struct impact_inputs *ni = R->notice_in;
-    if (ni == NULL || ni->notice_max_severity == 0 || in->severity > ni->notice_max_severity ||
-        !forensics_synced(R->fx))
+    if (ni == NULL || ni->notice_max_severity == 0 || in->severity > ni->notice_max_severity)
         return 0;
+    /* What this alert queued (the playbook's records) goes to Redis first. */
+    if (!forensics_synced(R->fx) && responder_commit(R) != 0)
+        return -1;
+    if (!forensics_synced(R->fx))
+        return UNKNOWN; /* Redis away: drafted when the alert is handled again */
     char tag[80], marker[160];
     snprintf(tag, sizeof(tag), "sev%d:aware%lld:from%lld", in->severity, (long long)in->detected_us,
              (long long)in->activity_first_us);
