@@ -119,15 +119,53 @@ int alert_stream_reclaim(struct responder *R)
     return total;
 }
 
-int alert_stream_group(struct responder *R)
+/* Whether an error text (a reply, or the connection's AUTH/SELECT failure)
+ * is one that waiting does not cure: a wrong or missing password, a command
+ * the server does not have or the user may not run, bw:alerts not a stream,
+ * a database index out of range. Anything else (-LOADING, -BUSY, -MISCONF,
+ * -MASTERDOWN, -READONLY, no connection...) is waited out. */
+static int config_error(const char *msg)
+{
+    static const char *const fatal[] = {
+        "NOAUTH",
+        "WRONGPASS",
+        "NOPERM",
+        "WRONGTYPE",
+        "ERR unknown command",
+        "ERR unknown subcommand",
+        "ERR invalid password",
+        "ERR AUTH",
+        "ERR Client sent AUTH",
+        "ERR DB index",
+        "ERR invalid DB index",
+    };
+    /* The connection's own failures read "[host:port: ]AUTH: <reply>" and
+     * "[host:port: ]SELECT: <reply>" (common/redis.c). */
+    const char *p = strstr(msg, "AUTH: ");
+    if (p != NULL)
+        msg = p + 6;
+    else if ((p = strstr(msg, "SELECT: ")) != NULL)
+        msg = p + 8;
+    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+        if (strncmp(msg, fatal[i], strlen(fatal[i])) == 0)
+            return 1;
+    return 0;
+}
+
+int alert_stream_group(struct responder *R, char *why, size_t whylen)
 {
     const char *argv[] = {"XGROUP", "CREATE", R->stream, R->cfg->group, "0", "MKSTREAM"};
     redisReply *rep = bw_redis_cmdv(R->r, 6, argv);
-    if (rep == NULL)
-        return -1;
-    int ok = rep->type != REDIS_REPLY_ERROR || strncmp(rep->str, "BUSYGROUP", 9) == 0;
-    if (!ok)
-        bw_error("responder: XGROUP CREATE: %s", rep->str);
+    if (rep == NULL) {
+        const char *e = bw_redis_errstr(R->r);
+        snprintf(why, whylen, "%s", e[0] ? e : "no connection");
+        return config_error(e) ? -1 : 1;
+    }
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0) {
+        snprintf(why, whylen, "XGROUP CREATE: %s", rep->str);
+        rc = config_error(rep->str) ? -1 : 1;
+    }
     bw_redis_reply_free(rep);
-    return ok ? 0 : -1;
+    return rc;
 }

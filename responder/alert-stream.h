@@ -4,6 +4,8 @@
 #ifndef BW_ALERT_STREAM_H
 #define BW_ALERT_STREAM_H
 
+#include <stddef.h>
+
 struct responder;
 
 /* The reads return the number of entries handled, or -1 when the journal
@@ -19,7 +21,10 @@ int alert_stream_read(struct responder *R, const char *from, int block_ms);
  * handled here. */
 int alert_stream_reclaim(struct responder *R);
 /* Creates the group at id 0 with MKSTREAM (an existing group is fine).
- * Returns 0, or -1 (no answer or an error reply; logged). */
-int alert_stream_group(struct responder *R);
+ * Returns 0 when done, 1 when Redis cannot do it yet (no connection,
+ * -LOADING, -BUSY...), -1 on a configuration error that waiting does not
+ * cure (wrong or missing password, unknown or forbidden command, bw:alerts
+ * of another type); why (size whylen) says what happened for 1 and -1. */
+int alert_stream_group(struct responder *R, char *why, size_t whylen);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -57,6 +58,55 @@ static int needs_containment(const struct responder_config *cfg)
     return 0;
 }
 
+/* Sleeps ms milliseconds, or less when a signal arrives. */
+static void nap(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    if (!stop_flag)
+        nanosleep(&ts, NULL); /* EINTR on SIGTERM/SIGINT: no SA_RESTART */
+}
+
+/* Start-up: waits until Redis serves the consumer group (the alerts are
+ * there), however long it is away or -LOADING its dataset, as a service
+ * under systemd must: backs off 100 ms doubling to 2 s and logs what it
+ * waits for once every 10 s. Returns 0 when Redis serves, 1 when stopped by
+ * SIGTERM/SIGINT meanwhile, -1 with err on a configuration error waiting
+ * does not cure (wrong password, unknown or forbidden command...) or, with
+ * --once, after 60 s. */
+static int wait_for_redis(struct responder *R, const struct responder_opts *opts, const char *shown,
+                          struct bw_err *err)
+{
+    char why[512];
+    int64_t since = bw_mono_us(), next_log = since;
+    int backoff_ms = 100, waited = 0;
+    for (;;) {
+        int g = alert_stream_group(R, why, sizeof(why));
+        if (g == 0)
+            break;
+        if (g < 0)
+            return bw_err_set(err, "redis %s: %s (configuration error; not retried)", shown, why);
+        if (stop_flag)
+            return 1;
+        int64_t now = bw_mono_us();
+        long secs = (long)((now - since) / BW_USEC);
+        if (opts->once && now - since > 60 * BW_USEC)
+            return bw_err_set(err, "redis %s: not serving for 60 s: %s", shown, why);
+        if (now >= next_log) {
+            bw_warn("responder: waiting for redis %s (%ld s): %s", shown, secs, why);
+            while (next_log <= now)
+                next_log += 10 * BW_USEC;
+        }
+        waited = 1;
+        int64_t to_log_ms = (next_log - bw_mono_us()) / 1000 + 1;
+        nap(to_log_ms > 0 && to_log_ms < backoff_ms ? (int)to_log_ms : backoff_ms);
+        backoff_ms = backoff_ms >= 1000 ? 2000 : backoff_ms * 2;
+    }
+    if (waited)
+        bw_warn("responder: redis %s serves after %ld s", shown,
+                (long)((bw_mono_us() - since) / BW_USEC));
+    return 0;
+}
+
 int responder_run(struct responder_config *cfg, const struct responder_opts *opts,
                   struct responder_stats *stats, struct bw_err *err)
 {
@@ -72,6 +122,8 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
     snprintf(R->actor_name, sizeof(R->actor_name), "responder:%s", cfg->consumer);
     if (bw_redis_url_parse(opts->url, &url, err) != 0)
         goto out;
+    char shown[300]; /* the URL without its password, for messages */
+    bw_redis_url_fmt(&url, shown, sizeof(shown));
     R->r = bw_redis_new(&url, opts->timeout_ms);
     if (R->r == NULL) {
         bw_err_set(err, "out of memory");
@@ -101,14 +153,10 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    /* Start-up: Redis must answer once (the alerts are there). */
-    int64_t deadline = bw_mono_us() + 10 * BW_USEC;
-    while (alert_stream_group(R) != 0) {
-        if (stop_flag || bw_mono_us() > deadline) {
-            bw_err_set(err, "redis %s: %s", opts->url, bw_redis_errstr(R->r));
-            goto out;
-        }
-        usleep(100000);
+    int w = wait_for_redis(R, opts, shown, err);
+    if (w != 0) {
+        rc = w > 0 ? 0 : -1; /* stopped while waiting: a clean exit */
+        goto out;
     }
     int64_t next_reclaim = 0;
     int phase_pending = 1; /* first our own pending entries (crash recovery) */
@@ -124,7 +172,7 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
                 unsynced_since = now;
             if (opts->once && now - unsynced_since > 60 * BW_USEC) {
                 bw_err_set(err, "redis %s unreachable for 60 s; the journal %s keeps the rest",
-                           opts->url, cfg->consumer);
+                           shown, cfg->consumer);
                 goto out;
             }
             usleep(100000);
@@ -152,7 +200,9 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
         if (n == -1)
             goto out_err;
         if (n == -3) { /* group deleted under us */
-            alert_stream_group(R);
+            char why[512];
+            if (alert_stream_group(R, why, sizeof(why)) < 0)
+                bw_warn("responder: %s", why);
             continue;
         }
         if (n == -2) {
@@ -164,7 +214,7 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
             if (unknown_since == 0)
                 unknown_since = now;
             if (opts->once && now - unknown_since > 60 * BW_USEC) {
-                bw_err_set(err, "redis %s not serving for 60 s; alerts left pending", opts->url);
+                bw_err_set(err, "redis %s not serving for 60 s; alerts left pending", shown);
                 goto out;
             }
             phase_pending = 1;
