@@ -62,7 +62,7 @@ count() { sed -n "s/.* \([0-9]*\) $1.*/\1/p" "$2"; }
 check() {
   local id=$1 rec=$2 N=$T/notices/$1
   [ -f "$N/gdpr-art33.en.json" ] && [ -f "$N/gdpr-art33.en.md" ] ||
-    { ls -R "$T/notices" 2>/dev/null; fail "$id: no drafts after the alert"; }
+    { ls -R "$T/notices" 2>/dev/null || true; fail "$id: no drafts after the alert"; }
   python3 - "$N/gdpr-art33.en.json" "$rec" <<'PY' || fail "$id: the drafts do not state the alert"
 import json, sys
 d = json.load(open(sys.argv[1]))["assessment"]
@@ -78,7 +78,7 @@ PY
   [ "$ndraft" = "$(find "$N" -type f | wc -l)" ] || fail "$id: drafts on disk and timeline differ"
   printf '%s\n' "$tl" | grep -q '^notices:' || fail "$id: no drafting note"
   [ "$(rcli HGET "bw:incident:{$id}" status)" = contained ] || fail "$id: status"
-  incidents verify "$id" >/dev/null || { incidents verify "$id"; fail "verify $id"; }
+  incidents verify "$id" >/dev/null || { incidents verify "$id" || true; fail "verify $id"; }
 }
 
 # 1. Redis serving: one alert, one block, the drafts at once.
