@@ -39,10 +39,4 @@ int responder_run(struct responder_config *cfg, const struct responder_opts *opt
 /* Asks a running responder_run to return (async-signal-safe). */
 void responder_stop(void);
 
-/* Incident id for an alert that opens one: "INC-YYYYMMDD-" + 10 hex digits of
- * SHA-256(alert_id "|" actor). Deterministic, so a re-delivered alert maps to
- * the incident it opened before a crash. */
-void incident_make_id(const char *alert_id, const char *actor_ip, int64_t ts_us, char *out,
-                      size_t outlen);
-
 #endif

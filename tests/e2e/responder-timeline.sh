@@ -97,8 +97,8 @@ incidents show "$id" | tee "$T/show"
 grep -q "breach      $(iso $early_first) .. $(iso $late_last)" "$T/show" || fail "show: breach dates"
 grep -q "detected    $(iso $early_ts) " "$T/show" || fail "show: detected"
 
-# The drafts, made once the incident holds both alerts (the responder drafts
-# from Redis, after the playbook's records are written through).
+# The drafts: made after the first alert, made again after the second (its
+# earlier detection and activity start change the dates they state).
 N=$T/notices/$id
 [ -f "$N/gdpr-art33.en.md" ] || { ls -R "$T/notices"; fail "no drafts"; }
 [ "$(h severity)" = 2 ] || fail "severity $(h severity)"
