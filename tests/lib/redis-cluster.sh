@@ -29,7 +29,8 @@ cluster_node_start() {
 # 0 when node PORT answers and is the process this folder started.
 cluster_node_ours() {
   local pid
-  pid=$(cluster_cli "$1" info server 2>/dev/null | sed -n 's/^process_id:\([0-9]*\).*/\1/p')
+  pid=$(timeout 2 redis-cli -h 127.0.0.1 -p "$1" info server 2>/dev/null |
+    sed -n 's/^process_id:\([0-9]*\).*/\1/p')
   [ -n "$pid" ] && [ -f "$CL_DIR/n$1/pid" ] && [ "$pid" = "$(cat "$CL_DIR/n$1/pid")" ]
 }
 # Starts six nodes on the chosen ports; 1 if one of them is not ours.
@@ -42,7 +43,11 @@ cluster_spawn() {
     cluster_node_start "$p"
   done
   for p in "${CL_PORTS[@]}"; do
-    for _ in $(seq 200); do cluster_node_ours "$p" && break; sleep 0.05; done
+    for _ in $(seq 200); do
+      cluster_node_ours "$p" && break
+      grep -q "Address already in use" "$CL_DIR/n$p/log" 2>/dev/null && break
+      sleep 0.05
+    done
     cluster_node_ours "$p" || { echo "node $p did not start (port taken?)" >&2; return 1; }
   done
 }
@@ -64,6 +69,7 @@ cluster_start() {
       done
     else
       ports=($(bw_free_ports 12))
+      [ ${#ports[@]} -eq 12 ] || { echo "no free ports" >&2; return 1; }
       CL_PORTS=("${ports[@]:0:6}")
       ports=("${ports[@]:6:6}")
     fi
