@@ -5,30 +5,27 @@
 # show its line within 1 s, in colour; piped output has no colour; a rule
 # filter hides it; --json prints the EVE line unchanged.
 set -euo pipefail
-for t in tmux redis-server redis-cli python3; do
+. "${BW_SRC:?}/tests/lib/redis.sh"
+for t in tmux python3; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
+redis_need
 tmp=$(mktemp -d /tmp/bw-analyst-af.XXXXXX)
-sock=$tmp/redis.sock
-tm=(tmux -L "bw-analyst-$$" -f /dev/null)
-rpid=
+tm=(tmux -L "bw-analyst-$BW_RUN" -f /dev/null)
 cleanup() {
   "${tm[@]}" kill-server 2>/dev/null || true
-  [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null || true
   rm -rf "$tmp"
 }
-trap cleanup EXIT
+bw_on_exit cleanup
 fail() { echo "FAIL: $*"; exit 1; }
-rcli() { redis-cli -s "$sock" "$@"; }
+redis_setup "$tmp"
+sock=$REDIS_SOCK
+redis_start
 
-redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no --dir "$tmp" \
-  >"$tmp/redis.log" 2>&1 &
-rpid=$!
-for _ in $(seq 100); do rcli ping >/dev/null 2>&1 && break; sleep 0.05; done
-rcli ping >/dev/null || fail "redis-server did not start"
-
-# A real alert: the sensor over the bulk-read capture.
-"$BW_BIN" sensor -r "$BW_SRC/pcaps/exfil-pgsql-bulk.pcap" --redis none \
+# A real alert: the sensor over the bulk-read capture (its state, baselines
+# included, in this test's dir: nothing learnt by an earlier run counts).
+printf 'state_dir: %s/state\n' "$tmp" >"$tmp/bw.yaml"
+"$BW_BIN" sensor -c "$tmp/bw.yaml" -r "$BW_SRC/pcaps/exfil-pgsql-bulk.pcap" --redis none \
   --rules "$BW_SRC/rules/default" --eve "$tmp/eve.json" 2>"$tmp/sensor.err" || true
 alert=$(grep -m1 '"event_type":"alert"' "$tmp/eve.json" || true)
 if [ -z "$alert" ] && [ ! -e "$BW_SRC/sensor/detect.h" ]; then

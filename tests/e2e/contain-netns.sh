@@ -7,7 +7,7 @@ set -euo pipefail
 : "${BW_BIN:?}" "${BW_SRC:?}"
 . "$BW_SRC/tests/e2e/lib/contain-net.bash"
 ct_need_root
-trap ct_cleanup EXIT
+bw_on_exit ct_cleanup
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ct_setup_net
 ct_start_nginx 500

@@ -12,14 +12,15 @@ set -euo pipefail
 : "${BW_BIN:?}" "${BW_SRC:?}"
 . "$BW_SRC/tests/e2e/lib/contain-net.bash"
 ct_need_root
-command -v redis-server >/dev/null || { echo "redis-server missing; skipped"; exit 77; }
+. "$BW_SRC/tests/lib/redis.sh"
+redis_need
 for c in responder incidents; do
   "$BW_BIN" help | grep -q "breachwatch $c" ||
     { echo "breachwatch $c not built (responder not merged); skipped"; exit 77; }
 done
 "$BW_BIN" sensor --help 2>&1 | grep -q -- --rules ||
   { echo "sensor without --rules (detection not merged); skipped"; exit 77; }
-trap ct_cleanup EXIT
+bw_on_exit ct_cleanup
 fail() {
   echo "FAIL: $*" >&2
   for f in sensor.err responder.err; do echo "== $f" >&2; tail -20 "$CT_TMP/$f" >&2 || true; done
@@ -29,13 +30,9 @@ ct_setup_net
 ct_start_nginx 2000
 srv() { ip netns exec $CT_SRV "$@"; }
 
-SOCK=$CT_TMP/redis.sock
-URL=unix://$SOCK
-redis-server --port 0 --unixsocket "$SOCK" --dir "$CT_TMP" --save "" --appendonly no \
-  > "$CT_TMP/redis.log" 2>&1 &
-CT_PIDS+=($!)
-for _ in $(seq 200); do redis-cli -s "$SOCK" ping >/dev/null 2>&1 && break; sleep 0.02; done
-rcli() { redis-cli -s "$SOCK" "$@"; }
+redis_setup "$CT_TMP"
+URL=$REDIS_URL
+redis_start
 
 mkdir -p "$CT_TMP/state"
 cat > "$CT_TMP/breachwatch.yaml" <<YAML
@@ -58,7 +55,7 @@ containment:
   nft: {table: breachwatch, family: inet}
 YAML
 
-srv "$BW_BIN" sensor -c "$CT_TMP/breachwatch.yaml" -i bw-ct-br0 --redis "$URL" \
+srv "$BW_BIN" sensor -c "$CT_TMP/breachwatch.yaml" -i "$CT_BR" --redis "$URL" \
   --rules "$BW_SRC/rules/default" --eve "$CT_TMP/eve.json" 2> "$CT_TMP/sensor.err" &
 CT_PIDS+=($!)
 srv "$BW_BIN" responder -c "$CT_TMP/breachwatch.yaml" -p "$CT_TMP/responder.yaml" \

@@ -11,7 +11,8 @@ set -euo pipefail
 for t in ip tcpdump tshark curl python3; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
-A=bw-fc-a B=bw-fc-b VA=bw-fc-va VB=bw-fc-vb
+netns_names bw-fc
+A=$NS_A B=$NS_B VA=$NS_VA VB=$NS_VB
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -20,7 +21,7 @@ cleanup() {
   netns_pair_del $A $B
   rm -rf "$tmp"
 }
-trap cleanup EXIT
+bw_on_exit cleanup
 fail() { echo "FAIL: $*"; exit 1; }
 netns_pair $A $B $VA $VB 10.99.1
 

@@ -6,14 +6,14 @@
 # that match the files. A real redis-server on a private Unix socket.
 set -euo pipefail
 D=$BW_SRC/tests/data/notices
-command -v redis-server >/dev/null || { echo "skipped: redis-server not installed"; exit 77; }
+. "${BW_SRC:?}/tests/lib/redis.sh"
+redis_need
 tmp=$(mktemp -d)
-sock=$tmp/redis.sock
-redis-server --port 0 --unixsocket "$sock" --save "" --appendonly no --daemonize yes \
-    --pidfile "$tmp/redis.pid" --logfile "$tmp/redis.log" >/dev/null
-trap 'kill "$(cat "$tmp/redis.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-for i in $(seq 50); do redis-cli -s "$sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
-R() { redis-cli -s "$sock" "$@" >/dev/null; }
+bw_on_exit 'rm -rf "$tmp"'
+redis_setup "$tmp"
+sock=$REDIS_SOCK
+redis_start
+R() { rcli "$@" >/dev/null; }
 ID=bw-test-incident-1
 key="bw:incident:{$ID}"
 R HSET "$key" id "$ID" status open actor 10.77.0.66 actor_user app severity 1 \

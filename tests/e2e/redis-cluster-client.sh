@@ -18,10 +18,9 @@ cleanup() {
   cluster_stop "$W"
   rm -rf "$W"
 }
-trap cleanup EXIT
-BASE=7341
-cluster_start "$W" $BASE
-URL="redis+cluster://127.0.0.1:$BASE,127.0.0.1:$((BASE + 1))?replicas=1"
+bw_on_exit cleanup
+cluster_start "$W"
+URL="redis+cluster://127.0.0.1:${CL_PORTS[0]},127.0.0.1:${CL_PORTS[1]}?replicas=1"
 
 "$T" check "$URL"
 

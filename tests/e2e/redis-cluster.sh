@@ -24,14 +24,13 @@ cleanup() {
   cluster_stop "$W"
   [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
-trap cleanup EXIT
+bw_on_exit cleanup
 fail() { echo "FAIL: $*"; exit 1; }
-BASE=7351
-cluster_start "$W" $BASE
-URL="redis+cluster://127.0.0.1:$BASE,127.0.0.1:$((BASE + 1)),127.0.0.1:$((BASE + 2))?replicas=1"
+cluster_start "$W"
+URL="redis+cluster://127.0.0.1:${CL_PORTS[0]},127.0.0.1:${CL_PORTS[1]},127.0.0.1:${CL_PORTS[2]}?replicas=1"
 rc() { # redis-cli on any live node, following redirections
   local p
-  for p in $(seq $BASE $((BASE + 5))); do
+  for p in "${CL_PORTS[@]}"; do
     redis-cli -c -h 127.0.0.1 -p "$p" ping >/dev/null 2>&1 && { redis-cli -c -h 127.0.0.1 -p "$p" "$@"; return; }
   done
   return 1

@@ -4,31 +4,16 @@
 # (spooled on disk during the outage), and re-delivering a spool that Redis
 # already has adds nothing (idempotent delivery).
 set -euo pipefail
-command -v redis-server >/dev/null || { echo "redis-server not installed"; exit 77; }
-command -v redis-cli >/dev/null || { echo "redis-cli not installed"; exit 77; }
+. "${BW_SRC:?}/tests/lib/redis.sh"
+redis_need
 FEED=${BW_TOOLS:?}/bwt-detect-feed
 [ -x "$FEED" ] || { echo "missing $FEED"; exit 1; }
 
 T=$(mktemp -d /tmp/bw-detect-redis.XXXXXX)
-RPID=
-cleanup() {
-	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-SOCK=$T/redis.sock
-start_redis() {
-	redis-server --port 0 --unixsocket "$SOCK" --dir "$T" --save "" --appendonly yes \
-		--appendfsync always --daemonize no >"$T/redis.log" 2>&1 &
-	RPID=$!
-	for _ in $(seq 100); do [ -S "$SOCK" ] && redis-cli -s "$SOCK" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
-	echo "redis-server did not start"; cat "$T/redis.log"; exit 1
-}
-stop_redis() {
-	kill "$RPID"; wait "$RPID" 2>/dev/null || true; RPID=
-	rm -f "$SOCK"
-}
-xlen() { redis-cli -s "$SOCK" XLEN bw:alerts; }
+bw_on_exit 'rm -rf "$T"'
+redis_setup "$T"
+SOCK=$REDIS_SOCK
+xlen() { rcli XLEN bw:alerts; }
 
 # 60 actors each dump 2000 rows in 4 slices: one alert each, plus updates
 : >"$T/events"
@@ -43,15 +28,15 @@ state_dir: $T/state
 sensor_id: e2e
 EOT
 
-start_redis
+redis_start --aof
 "$FEED" -c "$T/bw.yaml" --rules "$BW_SRC/rules/default" --eve "$T/eve.json" \
 	--redis "unix://$SOCK" --pace-ms 20 "$T/events" 2>"$T/feed.log" &
 FPID=$!
 sleep 1.2
-stop_redis          # ~60 of 240 events in
+redis_stop          # ~60 of 240 events in
 sleep 1.5
 spooled_mid=$(wc -l <"$T/state/spool/alerts.spool")
-start_redis
+redis_start --aof
 wait "$FPID"
 cat "$T/feed.log"
 
@@ -65,7 +50,7 @@ grep -q 'pending=0' "$T/feed.log" || { echo "FAIL: alerts left in the spool"; ex
 
 # same lines, same order
 grep '"event_type":"alert"' "$T/eve.json" >"$T/emitted.jsonl"
-redis-cli -s "$SOCK" --raw XRANGE bw:alerts - + | awk 'prev=="eve"{print} {prev=$0}' >"$T/stream.jsonl"
+rcli --raw XRANGE bw:alerts - + | awk 'prev=="eve"{print} {prev=$0}' >"$T/stream.jsonl"
 cmp "$T/emitted.jsonl" "$T/stream.jsonl" || { echo "FAIL: stream differs from the EVE alerts"; diff "$T/emitted.jsonl" "$T/stream.jsonl" | head; exit 1; }
 
 # a crash after XADD but before the spool commit re-delivers: simulate with the

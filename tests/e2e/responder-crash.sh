@@ -12,7 +12,6 @@ N=400
 for i in $(seq 1 $N); do
   xadd_alert "k$i" 0 bulk-read-customers 2 "10.8.0.$(( i % 10 + 1 ))" $(( 1000 + i )) $(( t0 + i ))
 done
-acked() { rcli XINFO GROUPS bw:alerts | awk 'f{print; exit} /^entries-read$/{f=1}'; }
 kills=0
 for round in 1 2 3; do
   responder_bg "$T/r.err" --consumer crashy
@@ -22,7 +21,7 @@ for round in 1 2 3; do
   kill -9 $pid 2>/dev/null && kills=$((kills + 1)) || true
   wait $pid 2>/dev/null || true
 done
-echo "killed $kills times; pending now: $(rcli XPENDING bw:alerts responders | head -1)"
+echo "killed $kills times; pending now: $(redis_pending bw:alerts responders)"
 [ "$kills" -ge 1 ] || fail "the responder finished before it could be killed"
 # restart under the same name: re-reads its pending entries (id 0) first
 responder --once --consumer crashy 2>"$T/r2.err" || fail "restart failed: $(cat "$T/r2.err")"
@@ -31,13 +30,8 @@ cat "$T/r2.err"
 xadd_alert "k-last" 0 bulk-read-customers 2 10.8.0.1 10 $(( t0 + N + 1 ))
 sleep 0.3
 responder --once --consumer other 2>"$T/r3.err" || fail "other failed"
-[ "$(rcli XPENDING bw:alerts responders | head -1)" = 0 ] || fail "alerts left pending"
-for id in $(rcli ZRANGE bw:incidents 0 -1); do
-  incidents verify "$id" >/dev/null || { incidents verify "$id"; fail "verify $id"; }
-  [ "$(rcli --raw XRANGE "bw:incident:{$id}:timeline" - + | grep -c '"action":"block"')" = 1 ] || fail "$id: block action repeated or missing"
-  rcli --raw XRANGE "bw:incident:{$id}:timeline" - + | grep -o '"alert_id":"k[-0-9a-z]*"'
-done | sort >"$T/ids"
-[ "$(wc -l <"$T/ids")" = $((N + 1)) ] || fail "$(wc -l <"$T/ids") alert entries, expected $((N + 1))"
-[ "$(sort -u "$T/ids" | wc -l)" = $((N + 1)) ] || fail "duplicate alert entries"
-[ "$(rcli ZCARD bw:incidents)" = 10 ] || fail "expected 10 incidents"
+[ "$(redis_pending bw:alerts responders)" = 0 ] || fail "alerts left pending"
+check_incidents 'k[-0-9a-z]*'
+check_ids $((N + 1))
+[ "$(incident_count)" = 10 ] || fail "expected 10 incidents"
 echo "PASS"

@@ -22,16 +22,9 @@ cat "$T/r1.err" "$T/r2.err"
 n1=$(sed -n 's/.*responder: \([0-9]*\) alerts, \([0-9]*\) dup.*/\1-\2/p' "$T/r1.err")
 n2=$(sed -n 's/.*responder: \([0-9]*\) alerts, \([0-9]*\) dup.*/\1-\2/p' "$T/r2.err")
 [ $(( n1 + n2 )) = 200 ] || fail "handled ($n1) + ($n2), expected 200 new alerts in total"
-[ "$(rcli XPENDING bw:alerts responders | head -1)" = 0 ] || fail "alerts pending"
-[ "$(rcli ZCARD bw:incidents)" = 20 ] || fail "expected 20 incidents (one per actor)"
-for id in $(rcli ZRANGE bw:incidents 0 -1); do
-  rcli --raw XRANGE "bw:incident:{$id}:timeline" - + | grep -o '"alert_id":"g[0-9]*"'
-  incidents verify "$id" >/dev/null || fail "verify $id"
-done | sort >"$T/ids"
-[ "$(wc -l <"$T/ids")" = 200 ] || fail "$(wc -l <"$T/ids") alert entries, expected 200"
-[ "$(sort -u "$T/ids" | wc -l)" = 200 ] || fail "duplicate alert entries"
-# one dry-run block per incident, never two
-for id in $(rcli ZRANGE bw:incidents 0 -1); do
-  [ "$(rcli --raw XRANGE "bw:incident:{$id}:timeline" - + | grep -c '"action":"block"')" = 1 ] || fail "$id: block actions != 1"
-done
+[ "$(redis_pending bw:alerts responders)" = 0 ] || fail "alerts pending"
+[ "$(incident_count)" = 20 ] || fail "expected 20 incidents (one per actor)"
+# every incident verifies, one dry-run block per incident, never two
+check_incidents 'g[0-9]*'
+check_ids 200
 echo "PASS (r1 $n1, r2 $n2)"

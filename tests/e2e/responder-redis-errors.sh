@@ -11,16 +11,9 @@
 # The real Redis in its failure modes: key-load-delay (a debug setting of
 # Redis >= 6) stretches the loading of the padding keys below to seconds, and
 # a small loading-process-events-interval-bytes makes it answer meanwhile.
+# Up once it answers at all (-LOADING counts).
 redis_up() { # extra redis-server args
-  redis-server --port 0 --unixsocket "$SOCK" --dir "$T" --save "" --appendonly yes \
-    --appendfsync always --enable-debug-command local --busy-reply-threshold 50 \
-    --daemonize no "$@" >>"$T/redis.log" 2>&1 &
-  REDIS_PID=$!
-  for _ in $(seq 200); do
-    [ -S "$SOCK" ] && [ -n "$(rcli PING 2>/dev/null)" ] && return 0
-    sleep 0.02
-  done
-  echo "redis-server did not start"; cat "$T/redis.log"; exit 1
+  redis_start --aof --any-reply -- --enable-debug-command local --busy-reply-threshold 50 "$@"
 }
 # Waits until the group has delivered the stream's entry number $1 (1-based);
 # compares stream ids, as entries-read and lag are unknown after a restart.
@@ -28,7 +21,7 @@ wait_delivered() {
   local want last top
   want=$(rcli XRANGE bw:alerts - + COUNT "$1" | tail -1)
   for _ in $(seq 500); do
-    last=$(rcli XINFO GROUPS bw:alerts 2>/dev/null | awk 'f{print; exit} /^last-delivered-id$/{f=1}')
+    last=$(redis_group_field bw:alerts responders last-delivered-id)
     case $last in [0-9]*-[0-9]*)
       top=$(printf '%s\n%s\n' "$want" "$last" | sort -t- -k1,1n -k2,2n | tail -1)
       [ "$top" = "$last" ] && return 0 ;;
@@ -45,32 +38,7 @@ for _ in $(seq 200); do
   rcli INFO persistence | grep -q '^aof_rewrite_in_progress:0' && break
   sleep 0.05
 done
-cat >"$T/hook.sh" <<'EOS'
-#!/bin/sh
-cat >/dev/null
-printf '%s\n' "$BW_ACTION_ID" >>"$1"
-EOS
-chmod +x "$T/hook.sh"
-: >"$T/hook.log"
-cat >"$RCONF" <<EOC
-state_dir: $T/state
-incidents: {window: 10m, escalate_alerts: 100}
-consumer: {reclaim_idle: 200ms}
-playbooks:
-  - name: block-bulk
-    rules: [bulk-read-customers]
-    max_severity: 2
-    mode: enforce
-    action: block
-    ttl: 1h
-containment:
-  nft: {enabled: false}
-  blocks_per_minute: 0
-  exec:
-    - name: count
-      argv: [$T/hook.sh, $T/hook.log]
-      on: [block]
-EOC
+write_block_conf
 t0=1700000000
 A=140 PER=3
 N=$(( A * PER ))
@@ -83,7 +51,7 @@ rpid=$BG_PID
 
 # 1. -LOADING: killed and restarted with a slow load while alerts are handled.
 wait_delivered 60
-kill -9 "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null || true; REDIS_PID=; rm -f "$SOCK"
+redis_kill
 redis_up --key-load-delay 60 --loading-process-events-interval-bytes 4096
 loading=$(rcli GET nothing 2>&1 || true)
 echo "after restart: $loading"
@@ -104,12 +72,8 @@ wait "$spid" || true
 echo "during the script: $busy"
 case $busy in BUSY*) ;; *) fail "Redis did not answer BUSY during the script: $busy" ;; esac
 
-for _ in $(seq 600); do
-  lag=$(rcli XINFO GROUPS bw:alerts | awk 'f{print; exit} /^lag$/{f=1}')
-  pend=$(rcli XPENDING bw:alerts responders | head -1)
-  [ "$lag" = 0 ] && [ "$pend" = 0 ] && break
-  sleep 0.1
-done
+redis_wait_drained bw:alerts responders 600 || true
+lag=$REDIS_LAG pend=$REDIS_PEND
 kill -TERM "$rpid"; wait "$rpid" || fail "responder exited with an error: $(cat "$T/r.err")"
 tail -1 "$T/r.err"
 [ "$pend" = 0 ] && [ "$lag" = 0 ] || fail "not everything handled (lag $lag, pending $pend)"
@@ -121,16 +85,7 @@ grep -q " $A incidents opened, $A actions," "$T/r.err" || fail "incidents or act
 [ "$(wc -l <"$T/hook.log")" = $A ] || fail "hook ran $(wc -l <"$T/hook.log") times, expected $A"
 [ "$(sort -u "$T/hook.log" | wc -l)" = $A ] || fail "hook ran twice for one action"
 [ "$(stat -c %s "$T/state/journal/steady.jnl")" = 0 ] || fail "journal not written through"
-[ "$(rcli ZCARD bw:incidents)" = $A ] || fail "$(rcli ZCARD bw:incidents) incidents, expected $A"
-: >"$T/ids.raw"
-for id in $(rcli ZRANGE bw:incidents 0 -1); do
-  incidents verify "$id" >/dev/null || { incidents verify "$id"; fail "verify $id"; }
-  [ "$(rcli --raw XRANGE "bw:incident:{$id}:timeline" - + | grep -c '"action":"block"')" = 1 ] || fail "$id: block action repeated or missing"
-  a=$(rcli HGET "bw:incident:{$id}" alerts)
-  [ "$a" = $PER ] || fail "$id: incident counts $a alerts, expected $PER"
-  rcli --raw XRANGE "bw:incident:{$id}:timeline" - + | grep -o '"alert_id":"e[0-9]*"' >>"$T/ids.raw"
-done
-sort "$T/ids.raw" >"$T/ids"
-[ "$(wc -l <"$T/ids")" = $N ] || fail "$(wc -l <"$T/ids") alert entries, expected $N"
-[ "$(sort -u "$T/ids" | wc -l)" = $N ] || fail "duplicate alert entries"
+[ "$(incident_count)" = $A ] || fail "$(incident_count) incidents, expected $A"
+check_incidents 'e[0-9]*' $PER
+check_ids $N
 echo "PASS (deferred $deferred)"

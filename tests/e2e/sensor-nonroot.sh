@@ -10,7 +10,8 @@ set -euo pipefail
 for t in ip setpriv python3; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
-A=bw-an-a B=bw-an-b VA=bw-an-va VB=bw-an-vb
+netns_names bw-an
+A=$NS_A B=$NS_B VA=$NS_VA VB=$NS_VB
 tmp=$(mktemp -d /tmp/bw-analyst-nr.XXXXXX)
 chmod 755 "$tmp"
 spid=
@@ -20,7 +21,7 @@ cleanup() {
   netns_pair_del $A $B
   rm -rf "$tmp"
 }
-trap cleanup EXIT
+bw_on_exit cleanup
 fail() { echo "FAIL: $*"; exit 1; }
 netns_pair $A $B $VA $VB 10.99.7
 

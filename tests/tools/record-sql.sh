@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Records the SQL sessions behind tests/pcaps-stream/: a throwaway PostgreSQL 15
-# and MariaDB on the loopback of a private network namespace (bw-stream-rec),
+# and MariaDB on the loopback of a private network namespace (bw-stream-rec-PID),
 # clients running a fixed script, tcpdump on lo. Root only; leaves nothing
 # behind. Usage: tests/tools/record-sql.sh OUTDIR
 set -euo pipefail
 out=$(readlink -f "${1:?usage: record-sql.sh OUTDIR}")
 mkdir -p "$out"
-ns=bw-stream-rec
+ns=bw-stream-rec-$$
 work=$(mktemp -d /tmp/bw-stream-rec.XXXXXX)
 chmod 755 "$work"
 cleanup() {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -35,6 +36,54 @@ static int teardown(void **state)
 {
     (void)state;
     pii_scanner_free(sc);
+    return 0;
+}
+
+/* Per-test fixture: a fresh dns_payload on the shared scanner (its own
+ * seen-table), or for the two-worker test two of them sharing one. */
+struct fx {
+    struct dns_seen *seen;
+    struct dns_payload *dp, *dp2;
+};
+
+static int fx_setup(void **state)
+{
+    struct bw_err err;
+    struct fx *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    *state = f;
+    f->dp = dns_payload_new(sc, NULL, &err);
+    return f->dp == NULL ? -1 : 0;
+}
+
+static int fx_setup_workers(void **state)
+{
+    struct bw_err err;
+    struct fx *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    *state = f;
+    f->seen = dns_seen_new(&err);
+    if (f->seen == NULL)
+        return -1;
+    f->dp = dns_payload_new(sc, f->seen, &err);
+    f->dp2 = dns_payload_new(sc, f->seen, &err);
+    return f->dp == NULL || f->dp2 == NULL ? -1 : 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    if (f == NULL)
+        return 0;
+    if (f->dp != NULL)
+        dns_payload_free(f->dp);
+    if (f->dp2 != NULL)
+        dns_payload_free(f->dp2);
+    if (f->seen != NULL)
+        dns_seen_free(f->seen);
+    free(f);
     return 0;
 }
 
@@ -132,10 +181,7 @@ static void send_rows(struct dns_payload *dp, const struct bw_addr *actor,
 
 static void test_zone_learning(void **state)
 {
-    (void)state;
-    struct bw_err err;
-    struct dns_payload *dp = dns_payload_new(sc, NULL, &err);
-    assert_non_null(dp);
+    struct dns_payload *dp = ((struct fx *)*state)->dp;
     struct run r = {0};
     int64_t ts = 1000;
     /* one name alone is held: zone and payload cannot be told apart */
@@ -170,15 +216,11 @@ static void test_zone_learning(void **state)
     /* short names open no stream */
     ask(dp, &client, &resolver, "www.example.com", ts++, &r);
     assert_null(dns_payload_zone(dp, &client, "example.com"));
-    dns_payload_free(dp);
 }
 
 static void test_across_queries(void **state)
 {
-    (void)state;
-    struct bw_err err;
-    struct dns_payload *dp = dns_payload_new(sc, NULL, &err);
-    assert_non_null(dp);
+    struct dns_payload *dp = ((struct fx *)*state)->dp;
     struct run r = {0};
     int64_t ts = 1000;
     send_rows(dp, &client, &resolver, "sa5cd", &r, &ts);
@@ -195,15 +237,11 @@ static void test_across_queries(void **state)
     dns_payload_get_stats(dp, &st);
     assert_int_equal(st.labels_seq, 6); /* r1p1of2 ... r3p2of2 */
     assert_int_equal(st.streams, 1);
-    dns_payload_free(dp);
 }
 
 static void test_hex_one_stream(void **state)
 {
-    (void)state;
-    struct bw_err err;
-    struct dns_payload *dp = dns_payload_new(sc, NULL, &err);
-    assert_non_null(dp);
+    struct dns_payload *dp = ((struct fx *)*state)->dp;
     /* the rows as one hex stream, 50 characters a label, 2 labels a query,
      * a counter label first: the carry crosses labels and queries */
     char all[1024], enc[2048], name[256], lab[128];
@@ -236,15 +274,11 @@ static void test_hex_one_stream(void **state)
         dns_payload_query(dp, &client, &upstream, "ffff.zz.cdn-sync.example.net", 28, 5000, &res),
         0);
     assert_int_equal(res.enc, DNS_ENC_HEX);
-    dns_payload_free(dp);
 }
 
 static void test_repeats(void **state)
 {
-    (void)state;
-    struct bw_err err;
-    struct dns_payload *dp = dns_payload_new(sc, NULL, &err);
-    assert_non_null(dp);
+    struct dns_payload *dp = ((struct fx *)*state)->dp;
     struct run r = {0};
     int64_t ts = 1000;
     send_rows(dp, &client, &resolver, "sa5cd", &r, &ts);
@@ -263,7 +297,6 @@ static void test_repeats(void **state)
     assert_int_equal(st.repeats, 6);
     assert_int_equal(st.forwards, 6);
     assert_null(dns_payload_zone(dp, &resolver, "exfil-tunnel.test")); /* no stream of its own */
-    dns_payload_free(dp);
 }
 
 /* Two workers: the one with the resolver leg got to the first name before
@@ -271,13 +304,8 @@ static void test_repeats(void **state)
  * resolver is known as a forwarder from then on. */
 static void test_forward_seen_first(void **state)
 {
-    (void)state;
-    struct bw_err err;
-    struct dns_seen *seen = dns_seen_new(&err);
-    assert_non_null(seen);
-    struct dns_payload *w1 = dns_payload_new(sc, seen, &err), *w2 = dns_payload_new(sc, seen, &err);
-    assert_non_null(w1);
-    assert_non_null(w2);
+    struct fx *f = *state;
+    struct dns_payload *w1 = f->dp, *w2 = f->dp2;
     const char *n1 =
         "gewfi2dpnvqxgicumf4wy33sfr2gq33nmfzxiylznrxxeqdzmfug63zomnxw.r1p1of2.sa5cd.exfil-tunnel."
         "test";
@@ -297,18 +325,12 @@ static void test_forward_seen_first(void **state)
     assert_int_equal(b.last, DNS_SEEN_FORWARD);
     assert_string_equal(dns_payload_zone(w1, &client, "exfil-tunnel.test"),
                         "sa5cd.exfil-tunnel.test");
-    dns_payload_free(w1);
-    dns_payload_free(w2);
-    dns_seen_free(seen);
 }
 
 /* Many actors: the table stays at its size and evicts the least recent. */
 static void test_bounded(void **state)
 {
-    (void)state;
-    struct bw_err err;
-    struct dns_payload *dp = dns_payload_new(sc, NULL, &err);
-    assert_non_null(dp);
+    struct dns_payload *dp = ((struct fx *)*state)->dp;
     struct run r = {0};
     for (unsigned i = 0; i < DNS_PAYLOAD_STREAMS + 40; i++) {
         struct bw_addr a = client;
@@ -335,15 +357,17 @@ static void test_bounded(void **state)
     assert_int_equal(st.streams, DNS_PAYLOAD_STREAMS + 40);
     assert_int_equal(st.evictions, 40);
     assert_true(dns_payload_memory() < 4u << 20);
-    dns_payload_free(dp);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zone_learning),      cmocka_unit_test(test_across_queries),
-        cmocka_unit_test(test_hex_one_stream),     cmocka_unit_test(test_repeats),
-        cmocka_unit_test(test_forward_seen_first), cmocka_unit_test(test_bounded),
+        cmocka_unit_test_setup_teardown(test_zone_learning, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_across_queries, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_hex_one_stream, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_repeats, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_forward_seen_first, fx_setup_workers, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_bounded, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,10 +1,17 @@
 # Sourced by tests/e2e/contain*.sh: three network namespaces (attacker,
-# other client, server; prefix bw-ct-), the clients' veths bridged inside the
-# server namespace (bw-ct-br0, 10.88.0.1), nginx in the server namespace
-# serving a JSON API of customer records, and a cleanup trap.
-CT_ATT=bw-ct-att
-CT_CLI=bw-ct-cli
-CT_SRV=bw-ct-srv
+# other client, server; named bw-ct-att-RUN etc., RUN = $BW_RUN of
+# tests/lib/common.sh, so parallel runs never share one), the clients' veths
+# bridged inside the server namespace ($CT_BR, 10.88.0.1), nginx in the server
+# namespace serving a JSON API of customer records, and ct_cleanup for the
+# cleanup list (bw_on_exit ct_cleanup).
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
+CT_ATT=bw-ct-att-$BW_RUN
+CT_CLI=bw-ct-cli-$BW_RUN
+CT_SRV=bw-ct-srv-$BW_RUN
+# Interfaces (at most 15 characters): the bridge and the server-side veth ends.
+CT_BR=bw-ctbr-$BW_RUN
+CT_VATT=bw-ctva-$BW_RUN
+CT_VCLI=bw-ctvc-$BW_RUN
 CT_SRV_IP=10.88.0.1
 CT_ATT_IP=10.88.0.66
 CT_CLI_IP=10.88.0.77
@@ -43,19 +50,20 @@ ct_setup_net() {
     ip netns exec "$n" ip link set lo up
     ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
   done
-  ip -n $CT_SRV link add bw-ct-br0 type bridge stp_state 0 forward_delay 0
-  ip -n $CT_SRV addr add $CT_SRV_IP/24 dev bw-ct-br0
-  ip -n $CT_SRV link set bw-ct-br0 up
-  local h ipaddr
+  ip -n $CT_SRV link add $CT_BR type bridge stp_state 0 forward_delay 0
+  ip -n $CT_SRV addr add $CT_SRV_IP/24 dev $CT_BR
+  ip -n $CT_SRV link set $CT_BR up
+  local h ipaddr ns veth
   for h in att cli; do
-    ipaddr=$CT_ATT_IP; [ $h = cli ] && ipaddr=$CT_CLI_IP
-    ip -n $CT_SRV link add "bw-ct-v$h" type veth peer name eth0 netns "bw-ct-$h"
-    ip -n $CT_SRV link set "bw-ct-v$h" master bw-ct-br0 up
-    ip -n "bw-ct-$h" addr add "$ipaddr/24" dev eth0
-    ip -n "bw-ct-$h" link set eth0 up
+    ipaddr=$CT_ATT_IP ns=$CT_ATT veth=$CT_VATT
+    [ $h = cli ] && ipaddr=$CT_CLI_IP ns=$CT_CLI veth=$CT_VCLI
+    ip -n $CT_SRV link add "$veth" type veth peer name eth0 netns "$ns"
+    ip -n $CT_SRV link set "$veth" master $CT_BR up
+    ip -n "$ns" addr add "$ipaddr/24" dev eth0
+    ip -n "$ns" link set eth0 up
     # Wire-sized frames for the sensor, as a SPAN port would see them.
-    ip netns exec "bw-ct-$h" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
-    ip netns exec $CT_SRV ethtool -K "bw-ct-v$h" tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec "$ns" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec $CT_SRV ethtool -K "$veth" tso off gso off gro off >/dev/null 2>&1 || true
   done
 }
 

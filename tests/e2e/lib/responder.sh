@@ -1,33 +1,20 @@
 # Helpers for the responder end-to-end scripts (sourced, not run): a private
-# redis-server on a Unix socket, alert lines in the shape the detection engine
-# writes, and the responder under test.
+# redis-server on a Unix socket (tests/lib/redis.sh), alert lines in the shape
+# the detection engine writes, the responder under test, and the checks the
+# scripts share.
 set -euo pipefail
 : "${BW_BIN:?}" "${BW_SRC:?}"
-command -v redis-server >/dev/null || { echo "redis-server missing"; exit 77; }
+. "$BW_SRC/tests/lib/redis.sh"
+redis_need
 T=$(mktemp -d /tmp/bw-responder-e2e.XXXXXX)
-SOCK=$T/redis.sock
-URL=unix://$SOCK
-REDIS_PID=
-redis_start() {
-  redis-server --port 0 --unixsocket "$SOCK" --dir "$T" --save "" \
-    --appendonly "${REDIS_AOF:-no}" --appendfsync always --daemonize no \
-    >"$T/redis.log" 2>&1 &
-  REDIS_PID=$!
-  for _ in $(seq 200); do [ -S "$SOCK" ] && redis-cli -s "$SOCK" ping >/dev/null 2>&1 && return 0; sleep 0.02; done
-  echo "redis-server did not start"; cat "$T/redis.log"; exit 1
-}
-redis_stop() {
-  [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null || true
-  REDIS_PID=
-  rm -f "$SOCK"
-}
 cleanup() {
   for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
-  redis_stop
   [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
-trap cleanup EXIT
-rcli() { redis-cli -s "$SOCK" "$@"; }
+bw_on_exit cleanup
+redis_setup "$T"
+SOCK=$REDIS_SOCK
+URL=$REDIS_URL
 
 # alert ID UPDATE RULE SEVERITY IP RECORDS TIME(epoch s) [EXTRA-BREACH-JSON]
 alert() {
@@ -69,3 +56,58 @@ responder_bg() { # stderr-file args...
 }
 incidents() { "$BW_BIN" incidents -p "$RCONF" --redis "$URL" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
+
+# Enforced blocks, no nft, no rate limit, an exec hook that appends each
+# action id to $T/hook.log (one line per run of the hook).
+write_block_conf() {
+  cat >"$T/hook.sh" <<'EOS'
+#!/bin/sh
+cat >/dev/null
+printf '%s\n' "$BW_ACTION_ID" >>"$1"
+EOS
+  chmod +x "$T/hook.sh"
+  : >"$T/hook.log"
+  cat >"$RCONF" <<EOC
+state_dir: $T/state
+incidents: {window: 10m, escalate_alerts: 100}
+consumer: {reclaim_idle: 200ms}
+playbooks:
+  - name: block-bulk
+    rules: [bulk-read-customers]
+    max_severity: 2
+    mode: enforce
+    action: block
+    ttl: 1h
+containment:
+  nft: {enabled: false}
+  blocks_per_minute: 0
+  exec:
+    - name: count
+      argv: [$T/hook.sh, $T/hook.log]
+      on: [block]
+EOC
+}
+incident_count() { rcli ZCARD bw:incidents; }
+# Every incident verifies and holds exactly one block action (and PER alerts
+# when given); the alert ids '"alert_id":"ID"' matching ID-REGEX in all the
+# timelines go sorted to $T/ids.
+check_incidents() { # id-regex [per]
+  local id a
+  : >"$T/ids.raw"
+  for id in $(rcli ZRANGE bw:incidents 0 -1); do
+    incidents verify "$id" >/dev/null || { incidents verify "$id"; fail "verify $id"; }
+    [ "$(rcli --raw XRANGE "bw:incident:{$id}:timeline" - + | grep -c '"action":"block"')" = 1 ] ||
+      fail "$id: block action repeated or missing"
+    if [ -n "${2:-}" ]; then
+      a=$(rcli HGET "bw:incident:{$id}" alerts)
+      [ "$a" = "$2" ] || fail "$id: incident counts $a alerts, expected $2"
+    fi
+    rcli --raw XRANGE "bw:incident:{$id}:timeline" - + | grep -o "\"alert_id\":\"$1\"" >>"$T/ids.raw"
+  done
+  sort "$T/ids.raw" >"$T/ids"
+}
+# $T/ids holds N alert entries, none twice.
+check_ids() { # n
+  [ "$(wc -l <"$T/ids")" = "$1" ] || fail "$(wc -l <"$T/ids") alert entries, expected $1"
+  [ "$(sort -u "$T/ids" | wc -l)" = "$1" ] || fail "duplicate alert entries"
+}
