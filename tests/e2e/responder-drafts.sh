@@ -8,8 +8,7 @@
 # drafts; once Redis is back it is handled again, the block is not repeated,
 # and the drafts state the incident with its action.
 . "$(dirname "$0")/lib/responder.sh"
-REDIS_AOF=yes # the restart in part 2 keeps what Redis acknowledged
-redis_start
+redis_start --aof # the restart in part 2 keeps what Redis acknowledged
 
 cat >"$T/hook.sh" <<'EOS'
 #!/bin/sh
@@ -105,7 +104,7 @@ REDIS_PID=
 sleep 1 # the responder meets the outage
 [ "$(ls "$T/notices" | grep -vc "^$id1\$" || true)" = 0 ] || fail "drafts written while Redis was away"
 rm -f "$SOCK"
-redis_start
+redis_start --aof
 wait "$rpid" || { cat "$T/r2.err"; fail "responder failed after the outage"; }
 tail -1 "$T/r2.err"
 [ "$(wc -l <"$T/hook.log")" = 2 ] || fail "hook ran $(wc -l <"$T/hook.log") times: block repeated"

@@ -8,23 +8,13 @@
 # does not cure (missing password: NOAUTH; a forbidden command: NOPERM) ends
 # it at once with a message.
 . "$(dirname "$0")/lib/responder.sh"
-redis_up() { # extra redis-server args
-  redis-server --port 0 --unixsocket "$SOCK" --dir "$T" --save "" --appendonly yes \
-    --appendfsync always --enable-debug-command local --daemonize no "$@" >>"$T/redis.log" 2>&1 &
-  REDIS_PID=$!
-  for _ in $(seq 200); do
-    [ -S "$SOCK" ] && [ -n "$(rcli PING 2>/dev/null)" ] && return 0
-    sleep 0.02
-  done
-  echo "redis-server did not start"; cat "$T/redis.log"; exit 1
-}
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 write_conf dry-run
 
 # A dataset that loads in >= 12 s: 12000 keys, 1 ms each.
 KEYS=12000
-redis_up
+redis_start --aof -- --enable-debug-command local
 [ "$(rcli DEBUG POPULATE $KEYS pad 16)" = OK ] || fail "DEBUG POPULATE"
 rcli BGREWRITEAOF >/dev/null
 for _ in $(seq 200); do
@@ -32,8 +22,10 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 xadd_alert s1 0 bulk-read-customers 2 10.7.7.1 3000 1700000000
-kill -9 "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null || true; REDIS_PID=; rm -f "$SOCK"
-redis_up --key-load-delay 1000 --loading-process-events-interval-bytes 4096
+redis_kill
+# up as soon as it answers at all (-LOADING)
+redis_start --aof --any-reply -- --enable-debug-command local --key-load-delay 1000 \
+  --loading-process-events-interval-bytes 4096
 t0=$(now)
 loading=$(rcli GET nothing 2>&1 || true)
 case $loading in LOADING*) ;; *) fail "Redis was not loading after the restart: $loading" ;; esac
