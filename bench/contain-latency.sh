@@ -15,7 +15,7 @@ n=${2:-100}
 tool=$build/tests/bwt-contain
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespace, nftables)" >&2; exit 77; }
 [ -x "$tool" ] || { echo "$tool missing: build first" >&2; exit 1; }
-ns=bw-ct-bench
+ns=bw-ct-bench-$$ # per run: two benches at once must not share it
 tmp=$(mktemp -d /tmp/bw-ct-bench.XXXXXX)
 mon=
 cleanup() {
