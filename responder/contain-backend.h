@@ -1,7 +1,7 @@
 /* The containment backends behind responder/contain.c: the nftables set
  * (contain-nft.c), exec hooks (contain-exec.c) and webhooks
  * (contain-webhook.c). Each takes validated values only; the safety rails and
- * the configuration live in contain.c. */
+ * the configuration live in contain.c and contain-config.c. */
 #ifndef BW_CONTAIN_BACKEND_H
 #define BW_CONTAIN_BACKEND_H
 
