@@ -19,26 +19,7 @@ if [ -f "$2" ]; then kill -9 "$(cat "$2")"; rm -f "$2"; fi
 exit 0
 EOS
 chmod +x "$T/hook.sh"
-: >"$T/hook.log"
-cat >"$RCONF" <<EOC
-state_dir: $T/state
-incidents: {window: 10m, escalate_alerts: 100}
-consumer: {reclaim_idle: 200ms}
-playbooks:
-  - name: block-bulk
-    rules: [bulk-read-customers]
-    max_severity: 2
-    mode: enforce
-    action: block
-    ttl: 1h
-containment:
-  nft: {enabled: false}
-  blocks_per_minute: 0
-  exec:
-    - name: count
-      argv: [$T/hook.sh, $T/hook.log, $T/kill.pid]
-      on: [block]
-EOC
+write_block_conf "$T/hook.sh" "$T/hook.log" "$T/kill.pid"
 SRC=$(cd "$BW_SRC" && pwd)
 cat >"$T/breachwatch.yaml" <<EOC
 state_dir: $T/state

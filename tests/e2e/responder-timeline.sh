@@ -25,24 +25,7 @@ cat >"$T/hook.sh" <<'EOS'
 printf '%s %s\n' "$BW_ACTION_ID" "$(cat)" >>"$1"
 EOS
 chmod +x "$T/hook.sh"
-cat >"$RCONF" <<EOC
-state_dir: $T/state
-incidents: {window: 10m, escalate_alerts: 100}
-consumer: {reclaim_idle: 200ms}
-playbooks:
-  - name: block-bulk
-    rules: [bulk-read-customers]
-    max_severity: 2
-    mode: enforce
-    action: block
-    ttl: 1h
-containment:
-  nft: {enabled: false}
-  exec:
-    - name: count
-      argv: [$T/hook.sh, $T/hook.log]
-      on: [block]
-EOC
+write_block_conf "$T/hook.sh" "$T/hook.log"
 SRC=$(cd "$BW_SRC" && pwd) # the config's paths are relative to the config file
 cat >"$T/breachwatch.yaml" <<EOC
 state_dir: $T/state

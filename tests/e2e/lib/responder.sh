@@ -57,16 +57,24 @@ responder_bg() { # stderr-file args...
 incidents() { "$BW_BIN" incidents -p "$RCONF" --redis "$URL" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 
-# Enforced blocks, no nft, no rate limit, an exec hook that appends each
-# action id to $T/hook.log (one line per run of the hook).
+# Enforced blocks, no nft, no rate limit, and an exec hook run on each block:
+# with no arguments the counting hook $T/hook.sh, which appends each action id
+# to $T/hook.log (one line per run); else the hook's argv as given (a test's
+# own hook).
 write_block_conf() {
-  cat >"$T/hook.sh" <<'EOS'
+  if [ $# -eq 0 ]; then
+    cat >"$T/hook.sh" <<'EOS'
 #!/bin/sh
 cat >/dev/null
 printf '%s\n' "$BW_ACTION_ID" >>"$1"
 EOS
-  chmod +x "$T/hook.sh"
+    chmod +x "$T/hook.sh"
+    set -- "$T/hook.sh" "$T/hook.log"
+  fi
   : >"$T/hook.log"
+  local argv=$1 a
+  shift
+  for a in "$@"; do argv="$argv, $a"; done
   cat >"$RCONF" <<EOC
 state_dir: $T/state
 incidents: {window: 10m, escalate_alerts: 100}
@@ -83,7 +91,7 @@ containment:
   blocks_per_minute: 0
   exec:
     - name: count
-      argv: [$T/hook.sh, $T/hook.log]
+      argv: [$argv]
       on: [block]
 EOC
 }
