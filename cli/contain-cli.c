@@ -94,12 +94,7 @@ int contain_cli_report(const char *cmd, const struct contain_result *res, int n,
             bw_buf_reset(&b);
             bw_json_init(&j, &b);
             bw_json_obj_begin(&j, NULL);
-            bw_json_str(&j, "backend", res[i].backend);
-            bw_json_bool(&j, "ok", res[i].ok);
-            bw_json_bool(&j, "already", res[i].already);
-            bw_json_int(&j, "exit_status", res[i].exit_status);
-            bw_json_int(&j, "duration_us", res[i].duration_us);
-            bw_json_str(&j, "detail", res[i].detail);
+            contain_result_json(&j, &res[i]);
             bw_json_obj_end(&j);
             printf("%s\n", b.data);
         } else {

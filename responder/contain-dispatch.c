@@ -112,3 +112,13 @@ int containment_run_backends(struct containment *c, const struct contain_action 
     free(body);
     return n;
 }
+
+void contain_result_json(struct bw_json *j, const struct contain_result *r)
+{
+    bw_json_str(j, "backend", r->backend);
+    bw_json_bool(j, "ok", r->ok);
+    bw_json_bool(j, "already", r->already);
+    bw_json_int(j, "exit_status", r->exit_status);
+    bw_json_int(j, "duration_us", r->duration_us);
+    bw_json_str(j, "detail", r->detail);
+}

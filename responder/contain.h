@@ -39,6 +39,12 @@ struct contain_result {
 };
 
 struct containment;
+struct bw_json;
+
+/* Writes the members of one result (backend, ok, already, exit_status,
+ * duration_us, detail) into an open JSON object: the one shape of a result in
+ * timelines, `contain --json` and the tests. */
+void contain_result_json(struct bw_json *j, const struct contain_result *r);
 
 /* Builds the backends from cfg->containment (the `containment:` section of
  * responder.yaml; errors with file:line:col) and sets up what they need (nft

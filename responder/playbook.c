@@ -78,12 +78,7 @@ static void action_data(struct bw_buf *b, const char *aid, const char *action, c
         bw_json_arr_begin(&j, "results");
         for (int i = 0; i < nres; i++) {
             bw_json_obj_begin(&j, NULL);
-            bw_json_str(&j, "backend", res[i].backend);
-            bw_json_bool(&j, "ok", res[i].ok);
-            bw_json_bool(&j, "already", res[i].already);
-            bw_json_int(&j, "exit_status", res[i].exit_status);
-            bw_json_int(&j, "duration_us", res[i].duration_us);
-            bw_json_str(&j, "detail", res[i].detail);
+            contain_result_json(&j, &res[i]);
             bw_json_obj_end(&j);
         }
         bw_json_arr_end(&j);

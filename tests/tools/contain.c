@@ -28,12 +28,7 @@ static void print(int idx, int64_t start_us, const struct contain_result *r, int
         bw_json_obj_begin(&j, NULL);
         bw_json_int(&j, "action", idx);
         bw_json_int(&j, "start_us", start_us);
-        bw_json_str(&j, "backend", r[i].backend);
-        bw_json_bool(&j, "ok", r[i].ok);
-        bw_json_bool(&j, "already", r[i].already);
-        bw_json_int(&j, "exit_status", r[i].exit_status);
-        bw_json_int(&j, "duration_us", r[i].duration_us);
-        bw_json_str(&j, "detail", r[i].detail);
+        contain_result_json(&j, &r[i]);
         bw_json_obj_end(&j);
         printf("%s\n", b.data);
     }
